@@ -1,0 +1,7 @@
+import { defineConfig } from 'vitest/config';
+import { sourceAliases, sharedTest } from './vitest.shared';
+
+export default defineConfig({
+  resolve: { alias: sourceAliases() },
+  test: { ...sharedTest, include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'] },
+});
