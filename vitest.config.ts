@@ -3,5 +3,5 @@ import { sourceAliases, sharedTest } from './vitest.shared';
 
 export default defineConfig({
   resolve: { alias: sourceAliases() },
-  test: { ...sharedTest, include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'] },
+  test: { ...sharedTest, include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tools/**/*.test.ts'] },
 });
