@@ -100,6 +100,21 @@ describe('portable ops: wasm equals cpu (values and gradients)', () => {
     expect(Array.from(ref[1].slice(0, 3))).toEqual([1 + 13 + 16, 2 + 14 + 17, 3 + 15 + 18]);
   });
 
+  it('gather differentiates when its indices come from the input itself (argMin), on cpu and wasm', async () => {
+    const f = () => {
+      const x = tf.tensor2d(rand([5, 4], 9), [5, 4]);
+      const loss = (a: tf.Tensor) => {
+        const idx = tf.argMin(a, 1) as tf.Tensor1D; // [5] indices into rows of a (values 0..3 < 5)
+        return gather(a, idx).square().sum() as tf.Scalar;
+      };
+      return [tf.grad(loss)(x)];
+    };
+    const ref = await onBackend('cpu', f);
+    const got = await onBackend('wasm', f);
+    expect(maxRelErr(got[0], ref[0])).toBeLessThan(TOL);
+    expect(ref[0].some((v) => v !== 0)).toBe(true);
+  });
+
   it('stopGradient passes values and blocks gradients', async () => {
     await initBackend('cpu');
     const x = tf.tensor1d([1, 2, 3]);

@@ -132,6 +132,10 @@ export function conv1d(x: tf.Tensor3D, w: tf.Tensor3D, options: Conv1dOptions = 
   const [B, L] = x.shape;
   const lout = Math.floor((L + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
   if (lout < 1) throw new TensorError('SHAPE_MISMATCH', `conv1d: input length ${L} too short for kernel ${k}, dilation ${dilation}, padding ${pad}`);
+  // @llmar/native serves the whole Conv2D family with any stride, dilation and padding, gradients included.
+  if (hasKernel('LlmarConv2D') && hasKernel('LlmarConv2DBackpropInput') && hasKernel('LlmarConv2DBackpropFilter')) {
+    return nativeConv1d(x, w, stride, dilation, pad, lout);
+  }
   return tf.tidy(() => {
     const xp = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [0, 0]]) : x;
     // tfjs's Conv2D gradient refuses dilation > 1, so dilated convolutions always take the im2col path.
@@ -155,6 +159,30 @@ export function conv1d(x: tf.Tensor3D, w: tf.Tensor3D, options: Conv1dOptions = 
   });
 }
 
+/** conv1d through the native Llmar* kernels, as a 1-row conv2d with explicit padding (differentiable via customGrad). */
+function nativeConv1d(x: tf.Tensor3D, w: tf.Tensor3D, stride: number, dilation: number, pad: number, lout: number): tf.Tensor3D {
+  const [B, L, cin] = x.shape;
+  const [k, , cout] = w.shape;
+  const attrs = {
+    strides: [1, stride], pad: [[0, 0], [0, 0], [pad, pad], [0, 0]], dataFormat: 'NHWC', dilations: [1, dilation],
+    dimRoundingMode: undefined,
+  };
+  // Kernel attributes are loosely typed in tfjs (NamedAttrMap); these are the Conv2D family's.
+  const run = (name: string, inputs: tf.NamedTensorMap, extra: object) =>
+    tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const f = customGrad((x4: tf.Tensor, w4: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x4, w4]);
+    return {
+      value: run('LlmarConv2D', { x: x4, filter: w4 }, {}),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        run('LlmarConv2DBackpropInput', { dy, filter: saved[1] }, { inputShape: saved[0].shape }),
+        run('LlmarConv2DBackpropFilter', { x: saved[0], dy }, { filterShape: saved[1].shape }),
+      ],
+    };
+  });
+  return tf.tidy(() => f(x.reshape([B, 1, L, cin]), w.reshape([1, k, cin, cout])).reshape([B, lout, cout]) as tf.Tensor3D);
+}
+
 /** Rows start, start+stride, … (lout of them) of x [B, L, C], by reshape tricks so the gradient is a plain pad. */
 function stridedRows(x: tf.Tensor, start: number, stride: number, lout: number): tf.Tensor {
   const [B, L, C] = x.shape;
@@ -172,12 +200,17 @@ function stridedRows(x: tf.Tensor, start: number, stride: number, lout: number):
 export function gather(x: tf.Tensor, indices: tf.Tensor1D | number[] | Int32Array): tf.Tensor {
   // An index tensor made here is left to the caller's tf.tidy: the gradient may still need it.
   const idx = indices instanceof tf.Tensor ? indices : tf.tensor1d(Array.from(indices), 'int32');
-  if (hasKernel('UnsortedSegmentSum')) return tf.gather(x, idx, 0);
+  // Always a custom gradient with the indices held in the closure: the stock GatherV2 gradient also tries to
+  // differentiate the int32 indices when they were computed from a differentiable input (argMin, topk) and throws.
   const f = customGrad((a: tf.Tensor, save: tf.GradSaveFunc) => {
     save([idx]);
     return {
       value: tf.gather(a, idx, 0),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(saved[0].expandDims(1), dy, a.shape)],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+        hasKernel('UnsortedSegmentSum')
+          ? tf.unsortedSegmentSum(dy, saved[0], a.shape[0])
+          : tf.scatterND(saved[0].expandDims(1), dy, a.shape),
+      ],
     };
   });
   return f(x);
