@@ -208,7 +208,7 @@ export function gather(x: tf.Tensor, indices: tf.Tensor1D | number[] | Int32Arra
       value: tf.gather(a, idx, 0),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
         hasKernel('UnsortedSegmentSum')
-          ? tf.unsortedSegmentSum(dy, saved[0], a.shape[0])
+          ? tf.unsortedSegmentSum(dy, saved[0] as tf.Tensor1D, a.shape[0])
           : tf.scatterND(saved[0].expandDims(1), dy, a.shape),
       ],
     };
