@@ -123,22 +123,32 @@ export function backendInfo(): BackendInfo | undefined {
 
 /** Contract of the optional @llmar/native package. */
 export interface NativeModule {
+  /** Replace kernels of an initialised, active wasm or cpu backend; says which, or why none. */
   registerNativeKernels(tfjs: typeof tf, backendName: string): { ok: boolean; kernels: string[]; reason?: string };
+  /** Put the stock kernels back (when native kernels are switched off after an earlier registration). */
+  unregisterNativeKernels?(tfjs: typeof tf, backendName: string): string[];
 }
 
+let nativeModule: NativeModule | undefined;
+
 async function loadNative(backendName: string, wanted: boolean) {
-  if (!wanted) return { native: false, kernels: [] as string[], notice: 'native kernels switched off (LLMAR_NATIVE=0)' };
+  if (!wanted) {
+    // An earlier initBackend of this process may have registered them: restore the stock kernels.
+    for (const b of ['wasm', 'cpu']) nativeModule?.unregisterNativeKernels?.(tf, b);
+    return { native: false, kernels: [] as string[], notice: 'native kernels switched off (LLMAR_NATIVE=0)' };
+  }
   if (backendName !== 'wasm' && backendName !== 'cpu') return { native: false, kernels: [] as string[], notice: undefined };
   let mod: NativeModule;
   try {
     const name = '@llmar/native'; // a variable: the package is optional and may be absent
     mod = (await import(/* @vite-ignore */ name)) as unknown as NativeModule;
+    nativeModule = mod;
   } catch {
     return { native: false, kernels: [] as string[], notice: '@llmar/native is not installed: stock tfjs kernels in use' };
   }
   try {
     const r = mod.registerNativeKernels(tf, backendName);
-    if (!r.ok) return { native: false, kernels: [] as string[], notice: `@llmar/native not used: ${r.reason ?? 'unknown reason'}` };
+    if (!r.ok) return { native: false, kernels: [] as string[], notice: `@llmar/native not used (stock tfjs kernels): ${r.reason ?? 'unknown reason'}` };
     setFastTransposedMatMul(r.kernels.includes('BatchMatMul'));
     return { native: true, kernels: r.kernels, notice: undefined };
   } catch (e) {

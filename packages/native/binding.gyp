@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "llmar_native",
+      "sources": [
+        "csrc/addon.cc",
+        "csrc/pool.cc",
+        "csrc/gemm.cc",
+        "csrc/conv.cc",
+        "csrc/elementwise.cc"
+      ],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],
+      "cflags_cc!": ["-std=gnu++17", "-O2"],
+      "ldflags": ["-pthread"],
+      "cflags": ["-pthread"],
+      "xcode_settings": {
+        "GCC_OPTIMIZATION_LEVEL": "3",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "MACOSX_DEPLOYMENT_TARGET": "10.15"
+      },
+      "msvs_settings": { "VCCLCompilerTool": { "Optimization": 2 } }
+    }
+  ]
+}

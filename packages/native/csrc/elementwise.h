@@ -1,0 +1,30 @@
+// Epilogues of the fused matMul: bias broadcast over the last dimension, then an activation, in place.
+#pragma once
+#include <cstdint>
+
+namespace llmar {
+
+enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5, kPrelu = 6 };
+constexpr int64_t kActLast = 6;
+
+/**
+ * c[rows, n] = act(c + bias) in place. bias (or null) has size 1 (a scalar) or a multiple of n dividing rows*n: it
+ * repeats every biasSize values (a tensor whose shape is a suffix of the output's). prelu weights (for kPrelu) repeat
+ * the same way with their own size; alpha is the leakyrelu slope.
+ */
+void bias_activation(float* c, int64_t rows, int64_t n, const float* bias, int64_t biasSize, Activation act, float alpha,
+                     const float* prelu, int64_t preluSize);
+
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2 };
+constexpr int64_t kBinaryLast = 2;
+
+/**
+ * out[i] = a[i % aSize] op b[i % bSize] for i < n, where aSize and bSize each equal n or divide it (one operand's shape
+ * is a suffix of the other's). out may alias a or b.
+ */
+void binary(BinaryOp op, const float* a, int64_t aSize, const float* b, int64_t bSize, float* out, int64_t n);
+
+/** out[o, i] = sum_r x[o, r, i] for x laid out [outer, reduce, inner], accumulated in double. */
+void reduce_sum(const float* x, int64_t outer, int64_t reduce, int64_t inner, float* out);
+
+}  // namespace llmar

@@ -1,0 +1,339 @@
+#include "gemm.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "pool.h"
+#include "simd.h"
+
+namespace llmar {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Micro-kernels: c[mr x nr] (+)= sum_k a[k*MR + r] * b[k*NR + j] over packed panels; mr <= MR, nr <= NR.
+// ---------------------------------------------------------------------------------------------------------------
+typedef void (*KernelFn)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool acc);
+
+#if LLMAR_X86
+LLMAR_TARGET_AVX512 static void kernel_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                              int mr, int nr, bool acc) {
+  constexpr int MR = 12;
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; r++) {
+    c0[r] = _mm512_setzero_ps();
+    c1[r] = _mm512_setzero_ps();
+  }
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; r++) {
+      const __m512 av = _mm512_set1_ps(a[r]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+    a += MR;
+    b += 32;
+  }
+  const __mmask16 m0 = nr >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << nr) - 1u);
+  const __mmask16 m1 = nr >= 32   ? static_cast<__mmask16>(0xFFFF)
+                       : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1u)
+                                 : static_cast<__mmask16>(0);
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; r++) {
+    if (r < mr) {
+      float* cr = c + r * ldc;
+      __m512 v0 = c0[r], v1 = c1[r];
+      if (acc) {
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cr));
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cr + 16));
+      }
+      _mm512_mask_storeu_ps(cr, m0, v0);
+      _mm512_mask_storeu_ps(cr + 16, m1, v1);
+    }
+  }
+}
+
+LLMAR_TARGET_AVX2 static void kernel_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
+                                          int nr, bool acc) {
+  constexpr int MR = 6;
+  __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    c0[r] = _mm256_setzero_ps();
+    c1[r] = _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      const __m256 av = _mm256_broadcast_ss(a + r);
+      c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
+    }
+    a += MR;
+    b += 16;
+  }
+  if (nr == 16) {
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      if (r < mr) {
+        float* cr = c + r * ldc;
+        __m256 v0 = c0[r], v1 = c1[r];
+        if (acc) {
+          v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr));
+          v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8));
+        }
+        _mm256_storeu_ps(cr, v0);
+        _mm256_storeu_ps(cr + 8, v1);
+      }
+    }
+    return;
+  }
+  alignas(32) float tmp[MR * 16];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tmp + r * 16, c0[r]);
+    _mm256_store_ps(tmp + r * 16 + 8, c1[r]);
+  }
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nr; j++) c[r * ldc + j] = acc ? c[r * ldc + j] + tmp[r * 16 + j] : tmp[r * 16 + j];
+}
+#endif
+
+static void kernel_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr,
+                            bool acc) {
+  constexpr int MR = 4, NR = 16;
+  float t[MR][NR] = {};
+  for (int64_t k = 0; k < kc; k++) {
+    for (int r = 0; r < MR; r++) {
+      const float av = a[r];
+      for (int j = 0; j < NR; j++) t[r][j] += av * b[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nr; j++) c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
+}
+
+struct Kernel {
+  const char* name;
+  KernelFn fn;
+  int MR, NR;
+  int64_t KC, MC, NC;  // K block; rows of A packed at once; columns of B packed at once (kept in L2)
+};
+
+static const Kernel kPortable = {"portable", kernel_portable, 4, 16, 256, 1024, 256};
+#if LLMAR_X86
+static const Kernel kAvx512 = {"avx512", kernel_avx512, 12, 32, 384, 12 * 256, 512};
+static const Kernel kAvx2 = {"avx2", kernel_avx2, 6, 16, 256, 6 * 256, 512};
+#endif
+
+static const Kernel* pick_kernel() {
+  const char* env = std::getenv("LLMAR_NATIVE_SIMD");
+#if LLMAR_X86
+  const bool has512 = cpu_has_avx512();
+  const bool has2 = cpu_has_avx2_fma();
+  if (env && std::strcmp(env, "portable") == 0) return &kPortable;
+  if (env && std::strcmp(env, "avx2") == 0 && has2) return &kAvx2;
+  if (has512) return &kAvx512;
+  if (has2) return &kAvx2;
+#else
+  (void)env;
+#endif
+  return &kPortable;
+}
+
+static const Kernel* g_kernel = pick_kernel();
+
+const char* simd_name() { return g_kernel->name; }
+
+bool set_simd(const char* name) {
+  if (std::strcmp(name, "portable") == 0) {
+    g_kernel = &kPortable;
+    return true;
+  }
+#if LLMAR_X86
+  if (std::strcmp(name, "avx2") == 0 && cpu_has_avx2_fma()) {
+    g_kernel = &kAvx2;
+    return true;
+  }
+  if (std::strcmp(name, "avx512") == 0 && cpu_has_avx512()) {
+    g_kernel = &kAvx512;
+    return true;
+  }
+#endif
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Packing: A block [mb x kc] into MR-row panels (k-major inside a panel), B block [kc x nb] into NR-column panels.
+// Rows/columns past the edge are zero so the micro-kernel always runs a full tile.
+// ---------------------------------------------------------------------------------------------------------------
+static void pack_a(const GemmArgs& g, int64_t i0, int64_t mb, int64_t k0, int64_t kc, int MR, float* out) {
+  for (int64_t p = 0; p < mb; p += MR) {
+    const int rows = static_cast<int>(mb - p < MR ? mb - p : MR);
+    float* dst = out + p * kc;
+    if (g.ta) {  // A(i,k) = A[k*lda + i]: MR contiguous values per k
+      for (int64_t k = 0; k < kc; k++) {
+        const float* src = g.A + (k0 + k) * g.lda + i0 + p;
+        float* d = dst + k * MR;
+        int r = 0;
+        for (; r < rows; r++) d[r] = src[r];
+        for (; r < MR; r++) d[r] = 0.f;
+      }
+    } else {  // A(i,k) = A[i*lda + k]
+      for (int r = 0; r < rows; r++) {
+        const float* src = g.A + (i0 + p + r) * g.lda + k0;
+        for (int64_t k = 0; k < kc; k++) dst[k * MR + r] = src[k];
+      }
+      for (int r = rows; r < MR; r++)
+        for (int64_t k = 0; k < kc; k++) dst[k * MR + r] = 0.f;
+    }
+  }
+}
+
+static void pack_b(const GemmArgs& g, int64_t j0, int64_t nb, int64_t k0, int64_t kc, int NR, float* out) {
+  for (int64_t p = 0; p < nb; p += NR) {
+    const int cols = static_cast<int>(nb - p < NR ? nb - p : NR);
+    float* dst = out + p * kc;
+    if (!g.tb) {  // B(k,j) = B[k*ldb + j]: NR contiguous values per k
+      for (int64_t k = 0; k < kc; k++) {
+        const float* src = g.B + (k0 + k) * g.ldb + j0 + p;
+        float* d = dst + k * NR;
+        if (cols == NR) {
+          std::memcpy(d, src, sizeof(float) * NR);
+        } else {
+          int j = 0;
+          for (; j < cols; j++) d[j] = src[j];
+          for (; j < NR; j++) d[j] = 0.f;
+        }
+      }
+    } else {  // B(k,j) = B[j*ldb + k]
+      for (int j = 0; j < cols; j++) {
+        const float* src = g.B + (j0 + p + j) * g.ldb + k0;
+        for (int64_t k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+      }
+      for (int j = cols; j < NR; j++)
+        for (int64_t k = 0; k < kc; k++) dst[k * NR + j] = 0.f;
+    }
+  }
+}
+
+/** Per-thread 64-byte aligned scratch, grown on demand and kept (malloc + manual alignment: portable to MSVC too). */
+struct Scratch {
+  void* raw = nullptr;
+  float* ptr = nullptr;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(raw);
+      raw = std::malloc(n * sizeof(float) + 64);
+      ptr = raw ? reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(raw) + 63) & ~static_cast<uintptr_t>(63)) : nullptr;
+      cap = raw ? n : 0;
+    }
+    return ptr;
+  }
+};
+static thread_local Scratch tl_a, tl_b;
+
+void gemm_serial(const GemmArgs& g) {
+  const Kernel& kn = *g_kernel;
+  const int64_t M = g.M, N = g.N, K = g.K;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!g.accumulate)
+      for (int64_t i = 0; i < M; i++) std::memset(g.C + i * g.ldc, 0, sizeof(float) * N);
+    return;
+  }
+  const int64_t kcMax = K < kn.KC ? K : kn.KC;
+  const int64_t mcMax = M < kn.MC ? M : kn.MC;
+  const int64_t ncMax = N < kn.NC ? N : kn.NC;
+  float* ap = tl_a.get(static_cast<size_t>((mcMax + kn.MR) * kcMax));
+  float* bp = tl_b.get(static_cast<size_t>((ncMax + kn.NR) * kcMax));
+  if (!ap || !bp) std::abort();  // out of memory: nothing sensible to return to JS mid-kernel
+  for (int64_t k0 = 0; k0 < K; k0 += kn.KC) {
+    const int64_t kc = K - k0 < kn.KC ? K - k0 : kn.KC;
+    const bool acc = g.accumulate || k0 > 0;
+    for (int64_t i0 = 0; i0 < M; i0 += kn.MC) {
+      const int64_t mb = M - i0 < kn.MC ? M - i0 : kn.MC;
+      pack_a(g, i0, mb, k0, kc, kn.MR, ap);
+      for (int64_t j0 = 0; j0 < N; j0 += kn.NC) {
+        const int64_t nb = N - j0 < kn.NC ? N - j0 : kn.NC;
+        pack_b(g, j0, nb, k0, kc, kn.NR, bp);
+        for (int64_t ir = 0; ir < mb; ir += kn.MR) {
+          const int mr = static_cast<int>(mb - ir < kn.MR ? mb - ir : kn.MR);
+          const float* a = ap + ir * kc;
+          float* crow = g.C + (i0 + ir) * g.ldc + j0;
+          for (int64_t jr = 0; jr < nb; jr += kn.NR) {
+            const int nr = static_cast<int>(nb - jr < kn.NR ? nb - jr : kn.NR);
+            kn.fn(kc, a, bp + jr * kc, crow + jr, g.ldc, mr, nr, acc);
+          }
+        }
+      }
+    }
+  }
+}
+
+static constexpr int64_t kThreadMinMacs = int64_t(1) << 18;  // below this, waking a thread costs more than it saves
+
+void gemm(const GemmArgs& g) {
+  Pool& pool = Pool::instance();
+  const int nt = pool.size();
+  if (nt <= 1 || g.M * g.N * g.K < kThreadMinMacs || g.K <= 0) {
+    gemm_serial(g);
+    return;
+  }
+  const Kernel& kn = *g_kernel;
+  // Split the longer side in whole micro-tiles; each thread packs its own panels (no synchronisation inside).
+  const bool splitM = g.M * kn.NR >= g.N * kn.MR;
+  const int64_t unit = splitM ? kn.MR : kn.NR;
+  const int64_t len = splitM ? g.M : g.N;
+  const int64_t units = (len + unit - 1) / unit;
+  // More tasks than threads (pieces of >= 384 rows/columns, at most 4 per thread) let a thread that runs while another
+  // is descheduled (a busy machine) take over its share; each piece re-packs the other operand, hence the floor.
+  int64_t pieces = nt;
+  while (pieces < 4 * nt && (units * unit) / (pieces * 2) >= 384) pieces *= 2;
+  const int64_t per = ((units + pieces - 1) / pieces) * unit;
+  const int64_t tasks = (len + per - 1) / per;
+  pool.run(tasks, [&](int64_t t) {
+    GemmArgs s = g;
+    const int64_t start = t * per;
+    const int64_t n = len - start < per ? len - start : per;
+    if (splitM) {
+      s.M = n;
+      s.A = g.ta ? g.A + start : g.A + start * g.lda;
+      s.C = g.C + start * g.ldc;
+    } else {
+      s.N = n;
+      s.B = g.tb ? g.B + start * g.ldb : g.B + start;
+      s.C = g.C + start;
+    }
+    gemm_serial(s);
+  });
+}
+
+void gemm_batched(const GemmArgs& g, int64_t batch, const int32_t* ai, const int32_t* bi, int64_t a_stride,
+                  int64_t b_stride, int64_t c_stride) {
+  auto one = [&](int64_t b, bool threaded) {
+    GemmArgs s = g;
+    s.A = g.A + (ai ? ai[b] : b) * a_stride;
+    s.B = g.B + (bi ? bi[b] : b) * b_stride;
+    s.C = g.C + b * c_stride;
+    if (threaded) gemm(s);
+    else gemm_serial(s);
+  };
+  Pool& pool = Pool::instance();
+  const int64_t macs = g.M * g.N * g.K;
+  if (batch >= 2 && pool.size() > 1 && batch * macs >= kThreadMinMacs && (batch >= 4 * pool.size() || macs < (int64_t(1) << 22))) {
+    pool.run(batch, [&](int64_t b) { one(b, false); });
+  } else {
+    for (int64_t b = 0; b < batch; b++) one(b, true);
+  }
+}
+
+}  // namespace llmar

@@ -1,0 +1,76 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+
+/** Memory the addon reads or writes: a typed array (its own bytes) or an ArrayBuffer, plus a byte offset into it. */
+export type NativeMemory = ArrayBufferView | ArrayBuffer;
+
+/** The raw N-API binding (csrc/addon.cc). All offsets are in bytes; every region is bounds-checked. */
+export interface NativeAddon {
+  /**
+   * Batched row-major SGEMM: for b < dims[0], C_b = op(A_{aIndex[b]}) op(B_{bIndex[b]}) with
+   * dims = [batch, M, N, K, transposeA, transposeB, count of A matrices, count of B matrices].
+   */
+  gemm(
+    c: NativeMemory, cOffset: number, a: NativeMemory, aOffset: number, b: NativeMemory, bOffset: number,
+    dims: Int32Array, aIndex?: Int32Array | null, bIndex?: Int32Array | null, accumulate?: boolean,
+  ): void;
+  /**
+   * Convolution by im2col + GEMM. kind 0: (x, filter) → y; 1: (dy, filter) → dx; 2: (x, dy) → dfilter.
+   * shape = [B, H, W, Cin, KH, KW, Cout, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW].
+   */
+  conv(kind: 0 | 1 | 2, out: NativeMemory, outOffset: number, p: NativeMemory, pOffset: number, q: NativeMemory,
+    qOffset: number, shape: Int32Array): void;
+  /**
+   * In place c[rows, n] = act(c + bias); bias (or null) and prelu weights repeat every biasSize / preluSize values
+   * (1, or a multiple of n dividing rows*n); act codes in {@link ACTIVATION_CODES}; alpha is the leakyrelu slope.
+   */
+  biasAct(c: NativeMemory, cOffset: number, rows: number, n: number, bias: NativeMemory | null, biasOffset: number,
+    biasSize: number, activation: number, alpha: number, prelu?: NativeMemory | null, preluOffset?: number,
+    preluSize?: number): void;
+  /** out[i] = a[i % aSize] op b[i % bSize] for i < n (op 0 add, 1 sub, 2 mul); each size is n or divides it. */
+  binary(op: number, out: NativeMemory, outOffset: number, a: NativeMemory, aOffset: number, aSize: number,
+    b: NativeMemory, bOffset: number, bSize: number, n: number): void;
+  /** out[o, i] = sum over r of x[o, r, i] (x laid out [outer, reduce, inner]), accumulated in double. */
+  reduceSum(out: NativeMemory, outOffset: number, x: NativeMemory, xOffset: number, outer: number, reduce: number,
+    inner: number): void;
+  /** The micro-kernel in use and the thread count. */
+  info(): { simd: 'avx512' | 'avx2' | 'portable'; threads: number };
+  /** Threads used by the kernels (1..64). @default the machine's cores, or env LLMAR_NATIVE_THREADS */
+  setThreads(n: number): void;
+  /** Force a micro-kernel; false if this CPU lacks it. @default the best the CPU has, or env LLMAR_NATIVE_SIMD */
+  setSimd(name: 'avx512' | 'avx2' | 'portable'): boolean;
+}
+
+/** Fused-activation codes understood by `biasAct` (tfjs names). */
+export const ACTIVATION_CODES: Readonly<Record<string, number>> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5, prelu: 6 };
+
+let cached: { addon?: NativeAddon; reason?: string } | undefined;
+
+function packageRoot(): string {
+  // src/ (vitest) and dist/ (built) both sit one level below the package root.
+  return join(dirname(fileURLToPath(import.meta.url)), '..');
+}
+
+/** Where the compiled addon is expected (`build/Release/llmar_native.node`). */
+export function addonPath(): string {
+  return join(packageRoot(), 'build', 'Release', 'llmar_native.node');
+}
+
+/** The compiled addon, or a one-line reason why it is unavailable. Loaded once per process. */
+export function loadAddon(): { addon?: NativeAddon; reason?: string } {
+  if (cached) return cached;
+  const path = addonPath();
+  if (!existsSync(path)) {
+    cached = { reason: `the C++ addon is not built (${path} missing; run \`npm run build:native -w packages/native\`)` };
+    return cached;
+  }
+  try {
+    const req = createRequire(import.meta.url);
+    cached = { addon: req(path) as NativeAddon };
+  } catch (e) {
+    cached = { reason: `the C++ addon failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+  return cached;
+}
