@@ -1,6 +1,7 @@
 import { tf, customGrad, Rng } from '@llmar/tensor';
 import { LlmError } from './errors';
 import { type Llama, type LinearAdapter } from './model';
+import { fastTransposeFlags } from './memory';
 
 /** Linear layers LoRA can wrap (peft's `target_modules` names for LLaMA). */
 export type LoraTarget = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj';
@@ -52,10 +53,10 @@ export class LoraLinear implements LinearAdapter {
 
   apply(x: tf.Tensor, training: boolean): tf.Tensor {
     return tf.tidy(() => {
-      let h = x.reshape([-1, this.inFeatures]);
+      let h = x.rank === 2 ? x : x.reshape([-1, this.inFeatures]);
       if (training && this.dropout > 0) h = tf.dropout(h, this.dropout, undefined, this.rng.seed());
       const y = loraProduct(h, this.At, this.Bt, this.scaling);
-      return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
+      return x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
     });
   }
 
@@ -84,6 +85,11 @@ function loraProduct(h: tf.Tensor, At: tf.Tensor, Bt: tf.Tensor, s: number): tf.
       value: tf.matMul(mid, bs),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sa, sbs, smid] = saved;
+        if (fastTransposeFlags()) {
+          // native kernels (cpu, node, wasm+native): transpose flags are free, no explicit copies
+          const dmid = tf.matMul(dy, sbs, false, true); // [N, r]
+          return [tf.matMul(dmid, sa, false, true), tf.matMul(sx, dmid, true, false), tf.matMul(smid, dy, true, false).mul(s)];
+        }
         const dmid = tf.matMul(dy, tf.transpose(sbs)); // [N, r]
         const dB = tf.matMul(tf.transpose(smid), dy).mul(s); // [r, out]
         const dx = tf.matMul(dmid, tf.transpose(sa)); // [N, in]

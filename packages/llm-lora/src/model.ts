@@ -1,11 +1,13 @@
-import { tf, matMul, gather, customGrad, Rng } from '@llmar/tensor';
+import { tf, matMul, gather, Rng } from '@llmar/tensor';
 import { type LlamaConfig, headSize, validateConfig, weightShapes } from './config';
 import { LlmError } from './errors';
 import { KvCache, type LayerKv } from './cache';
 import { applyRope, ropeTables } from './rope';
+import { type AttentionConsts, tapeActive, addSame, attentionOp, frozenGather, frozenProject, pairSwapMatrix, reshapeFree, tiledTable, rmsNormOp, swiGlu } from './fused';
 import { assertFitsBackend, fastTransposeFlags } from './memory';
 
 export { KvCache } from './cache';
+export { mixEmbeddings, createCache } from './inputs';
 export { permuteForRotateHalf, unpermuteFromRotateHalf } from './rope';
 
 /** A trainable addition to a linear layer (e.g. LoRA): its output is added to x @ W^T. */
@@ -41,12 +43,6 @@ export interface HiddenOptions {
 
 const NEG = -1e9;
 
-/** Whether a gradient tape records (inside tf.grad / variableGrads); without one, custom-gradient wrappers are skipped. */
-function tapeActive(): boolean {
-  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state;
-  return state?.gradientDepth === undefined ? true : state.gradientDepth > 0;
-}
-
 /**
  * A LLaMA-architecture decoder on TensorFlow.js: RMSNorm, RoPE (both conventions), grouped-query causal attention,
  * SwiGLU, tied or untied output. Weights are tf.Variables keyed by Hugging Face names in [out, in] layout.
@@ -60,6 +56,10 @@ export class Llama {
   private readonly tcache = new Map<string, { id: unknown; t: tf.Tensor }>();
   private readonly ropeCos: tf.Tensor2D;
   private readonly ropeSin: tf.Tensor2D;
+  /** The RoPE tables on the host ([maxSeqLen, hs] each), for building tiled copies. */
+  private readonly ropeHost: { cos: Float32Array; sinSigned: Float32Array };
+  /** RoPE's pair-swap permutation [hs, hs]. */
+  private readonly ropeSwap: tf.Tensor2D;
   private readonly transposedCopies: 'auto' | boolean;
   private disposed = false;
 
@@ -70,8 +70,10 @@ export class Llama {
     for (const name of this.shapes.keys()) this.vars.set(name, tf.variable(weights[name], false));
     const hs = headSize(config);
     const t = ropeTables(config.maxSeqLen, hs, config.ropeTheta, config.ropeStyle);
+    this.ropeHost = t;
     this.ropeCos = tf.tensor2d(t.cos, [config.maxSeqLen, hs]);
     this.ropeSin = tf.tensor2d(t.sinSigned, [config.maxSeqLen, hs]);
+    this.ropeSwap = tf.tensor2d(pairSwapMatrix(hs, config.ropeStyle), [hs, hs]);
   }
 
   /**
@@ -170,8 +172,8 @@ export class Llama {
     const E = this.vars.get('model.embed_tokens.weight')!;
     return tf.tidy(() => {
       const flat = ids.dtype === 'int32' ? ids.reshape([B * T]) : ids.toInt().reshape([B * T]);
-      const rows = E.trainable ? gather(E, flat as tf.Tensor1D) : tf.gather(E, flat);
-      return rows.reshape([B, T, this.config.dim]) as tf.Tensor3D;
+      const rows = E.trainable ? gather(E, flat as tf.Tensor1D) : frozenGather(E, flat);
+      return reshapeFree(rows, [B, T, this.config.dim]) as tf.Tensor3D;
     });
   }
 
@@ -228,7 +230,7 @@ export class Llama {
   ): tf.Tensor3D {
     const c = this.config;
     // The residual stream stays 2-D [B*T, d]: linears and norms need no reshapes.
-    let x: tf.Tensor = (input.ids ? this.embedTokens(input.ids) : input.embeds!).reshape([B * T, c.dim]);
+    let x: tf.Tensor = reshapeFree(input.ids ? this.embedTokens(input.ids) : input.embeds!, [B * T, c.dim]);
     const hs = headSize(c);
     const H = c.nHeads;
     const G = c.nKvHeads;
@@ -238,35 +240,48 @@ export class Llama {
     const sin = tf.slice(this.ropeSin, [start, 0], [T, hs]).reshape([1, T, 1, hs]);
     const bias = this.attentionBias(B, T, start, pm, cache, pending);
     const scale = 1 / Math.sqrt(hs);
+    // Under a gradient tape (training) without a KV cache, each block is one fused custom-gradient node (see ./fused).
+    const tape = tapeActive();
+    const fusedAttn = tape && !cache;
+    const consts = fusedAttn ? this.attentionConsts(B, T, bias) : undefined;
+    const add = tape ? addSame : (a: tf.Tensor, b: tf.Tensor) => tf.add(a, b);
     // attention matMuls have no transpose flags: stock tf.matMul unless a tape records (then the portable gradient)
-    const mm = tapeActive() ? matMul : (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b);
+    const mm = tape ? matMul : (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b);
     for (let l = 0; l < c.nLayers; l++) {
       const p = `model.layers.${l}.`;
       const h = this.rmsNorm(x, `${p}input_layernorm.weight`);
-      const q = applyRope(this.linear(h, `${p}self_attn.q_proj.weight`, training).reshape([B, T, H, hs]), cos, sin, c.ropeStyle);
-      const k = applyRope(this.linear(h, `${p}self_attn.k_proj.weight`, training).reshape([B, T, G, hs]), cos, sin, c.ropeStyle);
-      const v = this.linear(h, `${p}self_attn.v_proj.weight`, training).reshape([B, T, G, hs]);
-      const qh = q.transpose([0, 2, 1, 3]).reshape([B, G, rep * T, hs]);
-      let kT = k.transpose([0, 2, 3, 1]) as tf.Tensor4D;
-      let vh = v.transpose([0, 2, 1, 3]) as tf.Tensor4D;
-      if (cache) {
-        const past = cache.layers[l];
-        if (past) {
-          kT = tf.concat([past.kT, kT], 3);
-          vh = tf.concat([past.v, vh], 2);
+      const ql = this.linear(h, `${p}self_attn.q_proj.weight`, training);
+      const kl = this.linear(h, `${p}self_attn.k_proj.weight`, training);
+      const vl = this.linear(h, `${p}self_attn.v_proj.weight`, training);
+      let o: tf.Tensor;
+      if (consts) o = attentionOp(ql, kl, vl, consts);
+      else {
+        const q = applyRope(ql.reshape([B, T, H, hs]), cos, sin, c.ropeStyle, this.ropeSwap);
+        const k = applyRope(kl.reshape([B, T, G, hs]), cos, sin, c.ropeStyle, this.ropeSwap);
+        const v = vl.reshape([B, T, G, hs]);
+        const qh = q.transpose([0, 2, 1, 3]).reshape([B, G, rep * T, hs]);
+        let kT = k.transpose([0, 2, 3, 1]) as tf.Tensor4D;
+        let vh = v.transpose([0, 2, 1, 3]) as tf.Tensor4D;
+        if (cache) {
+          const past = cache.layers[l];
+          if (past) {
+            kT = tf.concat([past.kT, kT], 3);
+            vh = tf.concat([past.v, vh], 2);
+          }
+          pending.layers[l] = { kT: tf.keep(kT), v: tf.keep(vh) };
         }
-        pending.layers[l] = { kT: tf.keep(kT), v: tf.keep(vh) };
+        const scores = mm(qh, kT).mul(scale).reshape([B, G, rep, T, S]).add(bias);
+        const probs = tf.softmax(scores, -1).reshape([B, G, rep * T, S]);
+        o = mm(probs, vh).reshape([B, H, T, hs]).transpose([0, 2, 1, 3]).reshape([B * T, c.dim]);
       }
-      const scores = mm(qh, kT).mul(scale).reshape([B, G, rep, T, S]).add(bias);
-      const probs = tf.softmax(scores, -1).reshape([B, G, rep * T, S]);
-      const o = mm(probs, vh).reshape([B, H, T, hs]).transpose([0, 2, 1, 3]).reshape([B * T, c.dim]);
-      x = x.add(this.linear(o, `${p}self_attn.o_proj.weight`, training));
+      x = add(x, this.linear(o, `${p}self_attn.o_proj.weight`, training));
       const h2 = this.rmsNorm(x, `${p}post_attention_layernorm.weight`);
       const g = this.linear(h2, `${p}mlp.gate_proj.weight`, training);
       const u = this.linear(h2, `${p}mlp.up_proj.weight`, training);
-      x = x.add(this.linear(tf.mul(tf.mul(g, tf.sigmoid(g)), u), `${p}mlp.down_proj.weight`, training));
+      const act = tape ? swiGlu(g, u) : tf.mul(tf.mul(g, tf.sigmoid(g)), u);
+      x = add(x, this.linear(act, `${p}mlp.down_proj.weight`, training));
     }
-    return this.rmsNorm(x, 'model.norm.weight').reshape([B, T, c.dim]) as tf.Tensor3D;
+    return reshapeFree(this.rmsNorm(x, 'model.norm.weight'), [B, T, c.dim]) as tf.Tensor3D;
   }
 
   /** Logits [..., V] of hidden states [..., d], through lm_head or the tied embedding. */
@@ -276,8 +291,8 @@ export class Llama {
     if (hidden.shape[hidden.rank - 1] !== d) throw new LlmError('SHAPE_MISMATCH', `logits: hidden must be [..., ${d}], got [${hidden.shape}]`);
     const name = this.config.tiedEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     return tf.tidy(() => {
-      const y = this.project(hidden.reshape([-1, d]), name);
-      return y.reshape([...hidden.shape.slice(0, -1), this.config.vocabSize]);
+      const y = this.project(reshapeFree(hidden, [-1, d]), name);
+      return reshapeFree(y, [...hidden.shape.slice(0, -1), this.config.vocabSize]);
     });
   }
 
@@ -295,6 +310,7 @@ export class Llama {
     this.tcache.clear();
     this.ropeCos.dispose();
     this.ropeSin.dispose();
+    this.ropeSwap.dispose();
   }
 
   private alive(): void {
@@ -303,6 +319,7 @@ export class Llama {
 
   private rmsNorm(x: tf.Tensor, name: string): tf.Tensor {
     const w = this.vars.get(name)!;
+    if (tapeActive()) return rmsNormOp(x, w, this.config.normEps, w.trainable);
     const ms = tf.mean(tf.square(x), -1, true);
     return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, this.config.normEps))), w);
   }
@@ -312,7 +329,7 @@ export class Llama {
     const W = this.vars.get(name)!;
     if (W.trainable) return matMul(x2, W, false, true);
     const useCopy = this.transposedCopies === 'auto' ? !fastTransposeFlags() : this.transposedCopies;
-    if (!useCopy) return tf.matMul(x2, W, false, true);
+    if (!useCopy) return tapeActive() ? frozenProject(x2, W) : tf.matMul(x2, W, false, true);
     const id = (W as unknown as { dataId: unknown }).dataId;
     let e = this.tcache.get(name);
     if (!e || e.id !== id) {
@@ -323,15 +340,16 @@ export class Llama {
     const WT = e.t;
     if (!tapeActive()) return tf.matMul(x2, WT);
     // Frozen weight: forward x @ W^T through the [in, out] copy, gradient dx = dy @ W; neither needs a transpose flag.
-    const f = customGrad((x: tf.Tensor) => ({ value: tf.matMul(x, WT), gradFunc: (dy: tf.Tensor) => [tf.matMul(dy, W)] }));
-    return f(x2);
+    return frozenProject(x2, W, WT);
   }
 
   private linear(x: tf.Tensor, name: string, training: boolean): tf.Tensor {
     if (x.rank === 2) {
       const y = this.project(x, name);
       const a2 = this.adapters.get(name);
-      return a2 ? y.add(a2.apply(x, training)) : y;
+      if (!a2) return y;
+      const ya = a2.apply(x, training);
+      return tapeActive() && ya.rank === 2 && ya.shape[0] === y.shape[0] && ya.shape[1] === y.shape[1] ? addSame(y, ya) : y.add(ya);
     }
     const inn = x.shape[x.rank - 1];
     const y = this.project(x.reshape([-1, inn]), name);
@@ -339,6 +357,29 @@ export class Llama {
     const base = y.reshape(outShape);
     const a = this.adapters.get(name);
     return a ? base.add(a.apply(x, training)) : base;
+  }
+
+  /** Constants of the fused attention of a pass without cache (RoPE tables; the queries' scaled by 1/√hs). */
+  private attentionConsts(B: number, T: number, bias: tf.Tensor): AttentionConsts {
+    const c = this.config;
+    const hs = headSize(c);
+    const scale = 1 / Math.sqrt(hs);
+    const tiled = (src: Float32Array, heads: number, f: number) => tiledTable(src, B, T, heads, hs, f);
+    const { cos, sinSigned } = this.ropeHost;
+    return {
+      B,
+      T,
+      H: c.nHeads,
+      G: c.nKvHeads,
+      hs,
+      cosQ: tiled(cos, c.nHeads, scale),
+      sinQ: tiled(sinSigned, c.nHeads, scale),
+      cosK: tiled(cos, c.nKvHeads, 1),
+      sinK: tiled(sinSigned, c.nKvHeads, 1),
+      swap: this.ropeSwap,
+      bias,
+      fastT: fastTransposeFlags(),
+    };
   }
 
   /** Additive attention bias [B|1, 1, 1, T, S]: 0 where allowed, -1e9 for future positions and padding keys. */
@@ -362,29 +403,4 @@ export class Llama {
     if (cache) pending.keyMask = tf.keep(keyMask);
     return bias.add(tf.sub(1, keyMask).mul(NEG).reshape([B, 1, 1, 1, S]));
   }
-}
-
-/**
- * Input embeddings [B, T, d] that take `external` where `externalMask` [B, T] is 1 and the token embedding of `ids`
- * elsewhere (ids at external positions are ignored, but must be valid ids, e.g. 0). Differentiable in `external`.
- */
-export function mixEmbeddings(model: Llama, ids: tf.Tensor2D, external: tf.Tensor3D, externalMask: tf.Tensor2D): tf.Tensor3D {
-  const [B, T] = ids.shape;
-  const d = model.config.dim;
-  if (external.rank !== 3 || external.shape[0] !== B || external.shape[1] !== T || external.shape[2] !== d) {
-    throw new LlmError('SHAPE_MISMATCH', `mixEmbeddings: external must be [${B}, ${T}, ${d}], got [${external.shape}]`);
-  }
-  if (externalMask.rank !== 2 || externalMask.shape[0] !== B || externalMask.shape[1] !== T) {
-    throw new LlmError('SHAPE_MISMATCH', `mixEmbeddings: externalMask must be [${B}, ${T}], got [${externalMask.shape}]`);
-  }
-  return tf.tidy(() => {
-    const tok = model.embedTokens(ids);
-    const cond = tf.broadcastTo(tf.greater(externalMask, 0).reshape([B, T, 1]), [B, T, d]);
-    return tf.where(cond, external, tok) as tf.Tensor3D;
-  });
-}
-
-/** A fresh KV cache for `batch` sequences of this model. */
-export function createCache(model: Llama, batch: number): KvCache {
-  return new KvCache(model.config.nLayers, batch);
 }

@@ -1,5 +1,6 @@
 import { tf } from '@llmar/tensor';
 import { LlmError } from './errors';
+import { pairSwapMatrix } from './fused';
 
 /**
  * Rotary position embedding tables for one head: `cos` and `sinSigned`, each [maxSeqLen, headSize] float32, laid out so
@@ -31,15 +32,23 @@ export function ropeTables(
 
 /**
  * Apply RoPE to x [B, T, H, hs] with tables already sliced to the T positions and shaped [1, T, 1, hs].
- * Differentiable on every backend (reshape, reverse, mul, add).
+ * The pair swap is a product with a constant permutation matrix (much faster than tf.reverse); pass `swap`
+ * ({@link pairSwapMatrix} as a [hs, hs] tensor) to reuse one, otherwise it is built for the call.
+ * Differentiable on every backend (reshape, matMul, mul, add).
  */
-export function applyRope(x: tf.Tensor, cos: tf.Tensor, sinSigned: tf.Tensor, style: 'adjacent' | 'rotate-half'): tf.Tensor {
-  const [B, T, H, hs] = x.shape;
-  const swapped =
-    style === 'adjacent'
-      ? tf.reverse(x.reshape([B, T, H, hs / 2, 2]), 4).reshape([B, T, H, hs])
-      : tf.reverse(x.reshape([B, T, H, 2, hs / 2]), 3).reshape([B, T, H, hs]);
-  return tf.add(tf.mul(x, cos), tf.mul(swapped, sinSigned));
+export function applyRope(
+  x: tf.Tensor,
+  cos: tf.Tensor,
+  sinSigned: tf.Tensor,
+  style: 'adjacent' | 'rotate-half',
+  swap?: tf.Tensor,
+): tf.Tensor {
+  const hs = x.shape[x.rank - 1];
+  return tf.tidy(() => {
+    const P = swap ?? tf.tensor2d(pairSwapMatrix(hs, style), [hs, hs]);
+    const swapped = tf.matMul(x.reshape([-1, hs]), P).reshape(x.shape);
+    return tf.add(tf.mul(x, cos), tf.mul(swapped, sinSigned));
+  });
 }
 
 function checkRows(w: tf.Tensor, nHeads: number, fn: string): [number, number, number] {

@@ -1,7 +1,8 @@
-import { tf, customGrad, gather } from '@llmar/tensor';
+import { tf, customGrad, gather, hasKernel } from '@llmar/tensor';
 import { LlmError } from './errors';
 import { type Llama } from './model';
 import { type AdamW } from './optim';
+import { gatherRows, tapeActive } from './fused';
 
 /** Options of {@link causalLmLoss}. */
 export interface LossOptions {
@@ -13,8 +14,8 @@ export interface LossOptions {
  * Next-token cross-entropy: logits [B, T, V] (or [N, V]) against int32 targets [B, T] (or [N]); `lossMask` (same shape
  * as targets, 1 = counted, 0 = ignored, e.g. prompt tokens and padding) selects the positions that count, all by
  * default. The caller aligns logits[t] with the token that should follow position t (see {@link makeLmBatch}).
- * Exact and stable (softmax probabilities, with a log-sum-exp path for extreme logits); the gradient is
- * (softmax − onehot)·mask/count from the saved probabilities, with no log-probability tensor. An all-zero mask gives 0
+ * Exact and stable (softmax probabilities, with a log-sum-exp path for extreme logits); the gradient
+ * (softmax − onehot)·mask/count is formed in the forward pass, with no log-probability or one-hot tensor. An all-zero mask gives 0
  * (mean) rather than NaN.
  */
 export function causalLmLoss(logits: tf.Tensor, targets: tf.Tensor, lossMask?: tf.Tensor, options: LossOptions = {}): tf.Scalar {
@@ -35,17 +36,29 @@ export function causalLmLoss(logits: tf.Tensor, targets: tf.Tensor, lossMask?: t
       // is a normal float32 (loss < ~69). Otherwise (a target logit ~70 nats below the best) the exact
       // log-sum-exp − logit path is taken, so the value is always exact.
       const probs = tf.softmax(l2);
-      const pt = tf.gather(probs.reshape([N * V]), flatIdx);
+      const pt = gatherRows(probs.reshape([N * V]), flatIdx);
       const safe = tf.tidy(() => tf.min(tf.where(tf.greater(mask, 0), pt, tf.onesLike(pt))).dataSync()[0]) > 1e-30;
-      const nll = safe ? tf.neg(tf.log(pt)) : tf.sub(tf.logSumExp(l2, -1), tf.gather(l2.reshape([N * V]), flatIdx));
-      save([probs, tgt, w]); // saved tensors are kept for the backward pass (closure tensors would be disposed)
+      const nll = safe ? tf.neg(tf.log(pt)) : tf.sub(tf.logSumExp(l2, -1), gatherRows(l2.reshape([N * V]), flatIdx));
+      // The gradient of Σ w·nll with respect to the logits, (probs − onehot(target))·w, is built here: probs (times w
+      // unless all weights are equal) with the target entries overwritten, so the backward pass is at most one multiply.
+      let k = 1; // the common weight, folded into the backward's scalar
+      if (tapeActive()) {
+        const wv = w.dataSync();
+        const uniform = wv.every((x) => x === wv[0]);
+        k = uniform ? wv[0] : 1;
+        const src = uniform ? probs.reshape([N * V]) : tf.mul(probs, w.reshape([N, 1])).reshape([N * V]);
+        const upd = uniform ? tf.sub(pt, 1) : tf.mul(tf.sub(pt, 1), w);
+        // (saved: closure tensors would be disposed) TensorScatterUpdate exists on cpu and wasm; elsewhere a one-hot fallback
+        const g = hasKernel('TensorScatterUpdate')
+          ? tf.tensorScatterUpdate(src, flatIdx.reshape([N, 1]), upd)
+          : tf.sub(src, tf.mul(tf.oneHot(tgt, V).toFloat(), uniform ? 1 : w.reshape([N, 1])).reshape([N * V]));
+        save([g]);
+      }
       return {
         value: tf.sum(tf.mul(nll, w)),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [p, t, ww] = saved;
-          // int32 one-hot then cast: tfjs 4.22's wasm OneHot returns all zeros when asked for float32 directly
-          const g = tf.sub(p, tf.oneHot(t as tf.Tensor1D, V).toFloat());
-          return [tf.mul(g, tf.mul(ww, dy).reshape([N, 1])).reshape(lg.shape)];
+          const s = k * dy.dataSync()[0]; // dy is a scalar: 1 when the summed loss is differentiated directly
+          return (s === 1 ? saved[0] : tf.mul(saved[0], s)).reshape(lg.shape);
         },
       };
     });
