@@ -7,7 +7,8 @@
         "csrc/pool.cc",
         "csrc/gemm.cc",
         "csrc/conv.cc",
-        "csrc/elementwise.cc"
+        "csrc/elementwise.cc",
+        "csrc/poincare.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],
       "cflags_cc!": ["-std=gnu++17", "-O2"],

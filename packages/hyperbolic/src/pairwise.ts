@@ -83,12 +83,59 @@ function backwardPass(xy: Float32Array, x2: Float32Array, y2: Float32Array, c: n
   return { gxy, gx2, gy2: Float32Array.from(gy2) };
 }
 
+/** Kernel names served by @llmar/native (forward, backward); see {@link pairwiseDistNative}. */
+export const NATIVE_PAIRWISE_KERNELS = ['LlmarPoincarePairwise', 'LlmarPoincarePairwiseGrad'] as const;
+
+/** Whether the active backend has the native fused kernels (registered by @llmar/native through initBackend). */
+export function hasNativePairwise(): boolean {
+  const b = tf.getBackend();
+  return NATIVE_PAIRWISE_KERNELS.every((k) => tf.getKernel(k, b) !== undefined);
+}
+
+type Run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>) => tf.Tensor | tf.Tensor[];
+const runKernel: Run = (name, inputs, attrs) =>
+  (tf.engine() as unknown as { runKernel: Run }).runKernel(name, inputs, attrs);
+
+/**
+ * pairwiseDist with one matMul and the native fused kernels (no read-back to JavaScript): LlmarPoincarePairwise
+ * computes the distances from ⟨x,y⟩, ‖x‖², ‖y‖²; backward, LlmarPoincarePairwiseGrad gives the gradients with respect
+ * to those three, then two matMuls. Same formulas and clamps as {@link pairwiseDistFused} (float32 arithmetic with
+ * cancellation-free rearrangements instead of doubles).
+ */
+export function pairwiseDistNative(x: tf.Tensor, y: tf.Tensor, c: number): tf.Tensor2D {
+  const f = customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const xy = matMul(a, b, false, true);
+    const a2 = tf.tidy(() => tf.sum(tf.square(a), -1));
+    const b2 = tf.tidy(() => tf.sum(tf.square(b), -1));
+    save([a, b, xy, a2, b2]);
+    return {
+      value: runKernel('LlmarPoincarePairwise', { xy, x2: a2, y2: b2 }, { c }) as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sa, sb, sxy, sa2, sb2] = saved;
+        return tf.tidy(() => {
+          const [gxy, gx2, gy2] = runKernel('LlmarPoincarePairwiseGrad', { xy: sxy, x2: sa2, y2: sb2, dy }, { c }) as tf.Tensor[];
+          const gx = tf.add(matMul(gxy, sb), tf.mul(sa, tf.mul(tf.expandDims(gx2, 1), 2)));
+          const gy = tf.add(matMul(gxy, sa, true, false), tf.mul(sb, tf.mul(tf.expandDims(gy2, 1), 2)));
+          return [gx, gy];
+        });
+      },
+    };
+  });
+  return f(x, y) as tf.Tensor2D;
+}
+
 /**
  * pairwiseDist with one matMul and a fused elementwise pass on host memory, differentiable through a custom gradient
  * (backward: one more fused pass and two matMuls). For the cpu and wasm backends, whose tensors live in host memory
- * and whose stock elementwise kernels would otherwise cost ~15 passes over the [N, M] matrix.
+ * and whose stock elementwise kernels would otherwise cost ~15 passes over the [N, M] matrix. Uses
+ * {@link pairwiseDistNative} instead when the native kernels are registered on the active backend.
  */
 export function pairwiseDistFused(x: tf.Tensor, y: tf.Tensor, c: number): tf.Tensor2D {
+  return hasNativePairwise() ? pairwiseDistNative(x, y, c) : pairwiseDistHost(x, y, c);
+}
+
+/** The JavaScript fused pass of {@link pairwiseDistFused} (reads ⟨x,y⟩, ‖x‖², ‖y‖² back from the backend). */
+export function pairwiseDistHost(x: tf.Tensor, y: tf.Tensor, c: number): tf.Tensor2D {
   const n = x.shape[0];
   const m = y.shape[0];
   const f = customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {

@@ -51,3 +51,12 @@ for (const n of quick ? [512] : [512, 1024, 2048]) {
   console.log(JSON.stringify({ name: 'conv1d-64x75x64-256-k3-fwd-bwd', backend: info.label, ms_per_step: +ms.toFixed(3), ...extra }));
   tf.dispose([x, w]);
 }
+
+{
+  // an optimizer's flat parameter vector split into per-variable pieces (stage-1: 1.24M values); SplitV is native
+  const sizes = [16384, 49152, 128, 393216, 128, 65536, 64, 716834];
+  const v = tf.randomNormal([sizes.reduce((a, b) => a + b, 0)]);
+  const ms = time(() => tf.tidy(() => void tf.split(v, sizes).map((p) => p.dataSync())), 1, quick ? 3 : 7);
+  console.log(JSON.stringify({ name: `splitv-${v.size}-${sizes.length}`, backend: info.label, ms_per_step: +ms.toFixed(3), ...extra }));
+  v.dispose();
+}

@@ -35,6 +35,16 @@ export interface NativeAddon {
   /** out[o, i] = sum over r of x[o, r, i] (x laid out [outer, reduce, inner]), accumulated in double. */
   reduceSum(out: NativeMemory, outOffset: number, x: NativeMemory, xOffset: number, outer: number, reduce: number,
     inner: number): void;
+  /**
+   * Poincaré-ball pairwise distances out[n, m] from xy = ⟨x_i, y_j⟩ [n, m], x2 = ‖x_i‖² [n], y2 = ‖y_j‖² [m] and the
+   * curvature c (float32 in, float32 out; polynomial log on AVX-512/AVX2, double std::log on the portable path).
+   */
+  poincarePairwise(out: NativeMemory, outOffset: number, xy: NativeMemory, xyOffset: number, x2: NativeMemory,
+    x2Offset: number, y2: NativeMemory, y2Offset: number, n: number, m: number, c: number): void;
+  /** Gradients of sum(g · poincarePairwise) with respect to xy [n, m], x2 [n] and y2 [m]. */
+  poincarePairwiseGrad(gxy: NativeMemory, gxyOffset: number, gx2: NativeMemory, gx2Offset: number, gy2: NativeMemory,
+    gy2Offset: number, xy: NativeMemory, xyOffset: number, x2: NativeMemory, x2Offset: number, y2: NativeMemory,
+    y2Offset: number, g: NativeMemory, gOffset: number, n: number, m: number, c: number): void;
   /** The micro-kernel in use and the thread count. */
   info(): { simd: 'avx512' | 'avx2' | 'portable'; threads: number };
   /** Threads used by the kernels (1..64). @default the machine's cores, or env LLMAR_NATIVE_THREADS */

@@ -16,5 +16,6 @@ export {
 export { loadAddon, addonPath, ACTIVATION_CODES, type NativeAddon, type NativeMemory } from './addon';
 export { planMatMul, type MatMulPlan } from './matmul';
 export { LLMAR_CONV_KERNELS } from './conv';
+export { POINCARE_KERNELS } from './poincare';
 export { NativeError, type NativeErrorCode } from './errors';
 export type { TfLike, KernelArgs, KernelFunc, KernelConfigLike, Conv2DInfoLike } from './types';

@@ -3,6 +3,8 @@ import { loadAddon, type NativeAddon } from './addon';
 import { makeConv } from './conv';
 import { makeBatchMatMul, makeFusedMatMul } from './matmul';
 import { makeBinary, makeSum } from './elementwise';
+import { makePoincarePairwise, makePoincarePairwiseGrad } from './poincare';
+import { makeSplitV } from './split';
 import type { KernelConfigLike, KernelContext, KernelFunc, TfLike } from './types';
 
 /** The tfjs version whose private internals (wasm heap, memory offsets, output allocator) this package relies on. */
@@ -37,8 +39,14 @@ const FACTORIES: Record<string, Factory> = {
   Sub: (c, s) => makeBinary(c, 'Sub', s),
   Multiply: (c, s) => makeBinary(c, 'Multiply', s),
   Sum: makeSum,
+  SplitV: makeSplitV,
+  LlmarPoincarePairwise: (c) => makePoincarePairwise(c),
+  LlmarPoincarePairwiseGrad: (c) => makePoincarePairwiseGrad(c),
 };
-/** Every kernel this package can serve (tfjs names, then the Llmar* conv names used by @llmar/tensor's conv1d). */
+/**
+ * Every kernel this package can serve: tfjs names, the Llmar* conv names used by @llmar/tensor's conv1d, and the
+ * Llmar* Poincaré pairwise-distance kernels used by @llmar/hyperbolic.
+ */
 export const NATIVE_KERNELS: readonly string[] = Object.keys(FACTORIES);
 
 /** Per backend name: the stock configs we replaced (undefined where no stock kernel existed). */
