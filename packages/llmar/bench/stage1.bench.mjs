@@ -1,0 +1,53 @@
+// Stage-1 training step benchmark: the action VQ-VAE (T2M-GPT 1-D conv design) with a hyperbolic codebook, every
+// stage-1 loss (SmoothL1, codebook, commitment, Zipf, context, MMD) and one AdamW step — the model of
+// /work/shared/bench/stage1_torch.py. Prints one JSON line per config: {name, backend, ms_per_step, samples_per_s}.
+import { initBackend, tf, Rng } from '@llmar/tensor';
+import { AdamW } from '@llmar/llm-lora';
+import { ActionTokenizer } from '@llmar/llmar';
+
+const CONFIGS = {
+  // name: [B, V, D, width, d, U, vocab]
+  'stage1-cpu-small': [32, 64, 150, 128, 64, 128, 512],
+  'stage1-paper-width': [8, 64, 150, 512, 512, 512, 32000],
+};
+
+const info = await initBackend();
+const only = process.argv.slice(2);
+for (const [name, [B, V, D, width, d, U, vocab]] of Object.entries(CONFIGS)) {
+  if (only.length && !only.includes(name)) continue;
+  const tok = new ActionTokenizer({ inputDim: D, codeDim: d, width, codebookSize: U, seed: 0 });
+  const T = tf.randomNormal([vocab, d], 0, 0.02, 'float32', 1);
+  const x = tf.randomNormal([B, V, D], 0, 0.3, 'float32', 2);
+  const vars = tok.variables();
+  const opt = new AdamW(vars, { lr: 2e-4, weightDecay: 0 });
+  const nameOf = new Map([...vars].map(([k, v]) => [v.name, k]));
+  const rng = new Rng(0);
+  const step = () => {
+    const grads = tf.tidy(() => {
+      const { value, grads: g } = tf.variableGrads(
+        () => tok.lossTerms(x, { wordEmbeddings: T, mmdSamples: U, seed: rng.seed(), rng }).total,
+        [...vars.values()],
+      );
+      value.dataSync();
+      return Object.fromEntries(Object.entries(g).map(([k, v]) => [nameOf.get(k), v]));
+    });
+    opt.apply(grads);
+    tf.dispose(Object.values(grads));
+    tok.afterStep();
+  };
+  const warm = 2;
+  const steps = name === 'stage1-paper-width' ? 3 : 5;
+  for (let i = 0; i < warm; i++) step();
+  const ts = [];
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    step();
+    ts.push(performance.now() - t);
+  }
+  ts.sort((a, b) => a - b);
+  const med = ts[Math.floor(ts.length / 2)];
+  console.log(JSON.stringify({ name, backend: info.label, ms_per_step: Math.round(med * 10) / 10, samples_per_s: Math.round((B / med) * 1e4) / 10, B, V, D, width, d, U, vocab }));
+  tok.dispose();
+  opt.dispose();
+  tf.dispose([T, x]);
+}

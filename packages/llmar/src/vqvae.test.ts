@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, tf } from '@llmar/tensor';
+import { ActionConvNet, upsample2, smoothL1 } from './vqvae';
+
+/** Independent float64 reference of PyTorch's Conv1d on channels-last arrays: x [L][Cin], w [k][Cin][Cout]. */
+function conv64(x: number[][], w: number[][][], b: number[], stride: number, pad: number, dil: number): number[][] {
+  const L = x.length;
+  const k = w.length;
+  const cout = b.length;
+  const lout = Math.floor((L + 2 * pad - dil * (k - 1) - 1) / stride) + 1;
+  const out: number[][] = [];
+  for (let t = 0; t < lout; t++) {
+    const row = b.slice();
+    for (let j = 0; j < k; j++) {
+      const s = t * stride + j * dil - pad;
+      if (s < 0 || s >= L) continue;
+      for (let ci = 0; ci < x[s].length; ci++) for (let co = 0; co < cout; co++) row[co] += x[s][ci] * w[j][ci][co];
+    }
+    out.push(row);
+  }
+  return out;
+}
+const relu = (x: number[][]) => x.map((r) => r.map((v) => Math.max(0, v)));
+const add = (a: number[][], b: number[][]) => a.map((r, i) => r.map((v, j) => v + b[i][j]));
+
+function params(net: ActionConvNet, name: string): { w: number[][][]; b: number[] } {
+  const w = net.params.get(`${name}.weight`)!.arraySync() as number[][][];
+  const b = net.params.get(`${name}.bias`)!.arraySync() as number[];
+  return { w, b };
+}
+
+/** The encoder written out from DESIGN.md / stage1_torch.py with the float64 conv above. */
+function encode64(net: ActionConvNet, x: number[][]): number[][] {
+  const o = net.options;
+  const c = (name: string, h: number[][], stride = 1, pad = 1, dil = 1) => {
+    const p = params(net, name);
+    return conv64(h, p.w, p.b, stride, pad, dil);
+  };
+  const res = (prefix: string, h: number[][]) => {
+    for (let j = 0; j < o.depth; j++) {
+      const dil = o.dilationGrowth ** (o.depth - 1 - j);
+      h = add(h, c(`${prefix}.${j}.conv2`, relu(c(`${prefix}.${j}.conv1`, relu(h), 1, dil, dil)), 1, 0, 1));
+    }
+    return h;
+  };
+  let h = relu(c('enc.in', x));
+  for (let i = 0; i < o.downsamples; i++) h = res(`enc.res${i}`, c(`enc.down${i}`, h, 2, 1));
+  return c('enc.out', h);
+}
+
+describe('action VQ-VAE convolutions', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('encoder matches a float64 reference of the T2M-GPT design (dilations 9, 3, 1; stride-2 k4 down-sampling)', () => {
+    const net = new ActionConvNet({ inputDim: 6, codeDim: 5, width: 8, depth: 3, dilationGrowth: 3, downsamples: 2, seed: 3 });
+    const V = 16;
+    const x = Array.from({ length: V }, (_, t) => Array.from({ length: 6 }, (_, c) => Math.sin(0.3 * t + c) + 0.1 * c));
+    const got = tf.tidy(() => net.encode(tf.tensor3d([x])).arraySync())[0] as number[][];
+    const want = encode64(net, x);
+    expect(got.length).toBe(V / 4);
+    let maxErr = 0;
+    for (let i = 0; i < want.length; i++) for (let j = 0; j < 5; j++) maxErr = Math.max(maxErr, Math.abs(got[i][j] - want[i][j]));
+    // float32 accumulation over ~10 layers of width 8: 1e-4 absolute on outputs of order 1
+    expect(maxErr).toBeLessThan(1e-4);
+    net.dispose();
+  });
+
+  it('decoder restores the input length; shapes follow W = V / 2^downsamples', () => {
+    const net = new ActionConvNet({ inputDim: 150, codeDim: 16, width: 8, depth: 2, downsamples: 2 });
+    const f = tf.tidy(() => {
+      const z = net.encode(tf.zeros([2, 64, 150]) as tf.Tensor3D);
+      return [z.shape, net.decode(z).shape];
+    });
+    expect(f).toEqual([[2, 16, 16], [2, 64, 150]]);
+    expect(() => tf.tidy(() => net.encode(tf.zeros([1, 30, 150]) as tf.Tensor3D))).toThrow(/divisible by 4/);
+    net.dispose();
+  });
+
+  it('nearest up-sampling repeats frames; SmoothL1 matches its float64 definition', () => {
+    const up = tf.tidy(() => upsample2(tf.tensor3d([[[1, 2], [3, 4]]])).arraySync());
+    expect(up).toEqual([[[1, 2], [1, 2], [3, 4], [3, 4]]]);
+    const a = [0.1, -2.5, 0.9, 3, -0.2, 1.0];
+    const b = [0, 0, -0.5, 1.5, 0.7, 0];
+    const ref = a.reduce((s, v, i) => {
+      const d = Math.abs(v - b[i]);
+      return s + (d < 1 ? 0.5 * d * d : d - 0.5);
+    }, 0) / a.length;
+    const got = tf.tidy(() => smoothL1(tf.tensor1d(a), tf.tensor1d(b)).dataSync()[0]);
+    expect(got).toBeCloseTo(ref, 6);
+  });
+});

@@ -1,0 +1,147 @@
+import { tf, conv1d, Rng } from '@llmar/tensor';
+import { LlmarError } from './errors';
+
+/** Shape of the action VQ-VAE's encoder and decoder (T2M-GPT 1-D convolutional design, channels last). */
+export interface ConvNetOptions {
+  /** Input width D = bodies × joints × channels (150 for NTU). */
+  inputDim: number;
+  /** Conv width. @default 512 */
+  width?: number;
+  /** Residual blocks per ResNet1D. @default 3 */
+  depth?: number;
+  /** Dilation growth (dilations growth^(depth-1), …, 1). @default 3 */
+  dilationGrowth?: number;
+  /** ×2 temporal down-samplings (W = V / 2^downsamples). @default 2 */
+  downsamples?: number;
+  /** Code width d. */
+  codeDim: number;
+  /** Initialisation seed. @default 0 */
+  seed?: number;
+}
+
+interface Conv { w: tf.Variable; b: tf.Variable; k: number; stride: number; pad: number; dilation: number }
+
+/**
+ * The action VQ-VAE's two convolutional halves (the quantiser sits between them and lives in @llmar/vq).
+ * Encoder: Conv(D→w, k3) → ReLU → downsamples × [Conv(w→w, k4, s2, p1) → ResNet1D] → Conv(w→d, k3).
+ * Decoder: Conv(d→w, k3) → ReLU → downsamples × [ResNet1D → nearest ×2 → Conv(w→w, k3)] → Conv(w→w, k3) → ReLU → Conv(w→D, k3).
+ * ResNet1D = depth blocks x + Conv_k1(ReLU(Conv_k3,dil(ReLU(x)))). PyTorch's default init (U(±1/√fan_in)).
+ * Every parameter is a named tf.Variable (see {@link params}), so checkpoints and optimisers treat it generically.
+ */
+export class ActionConvNet {
+  readonly options: Required<ConvNetOptions>;
+  readonly params = new Map<string, tf.Variable>();
+  private readonly convs = new Map<string, Conv>();
+
+  constructor(options: ConvNetOptions) {
+    const o: Required<ConvNetOptions> = { width: 512, depth: 3, dilationGrowth: 3, downsamples: 2, seed: 0, ...options };
+    for (const [k, v] of Object.entries(o)) {
+      if (!Number.isInteger(v) || (v as number) < (k === 'downsamples' || k === 'seed' ? 0 : 1)) {
+        throw new LlmarError('BAD_OPTION', `ActionConvNet option ${k} must be a positive integer, got ${v}`);
+      }
+    }
+    this.options = o;
+    const rng = new Rng(o.seed);
+    const w = o.width;
+    const add = (name: string, k: number, cin: number, cout: number, stride = 1, pad = 1, dilation = 1) => {
+      const bound = 1 / Math.sqrt(cin * k);
+      const wt = tf.variable(tf.randomUniform([k, cin, cout], -bound, bound, 'float32', rng.seed()), true);
+      const bt = tf.variable(tf.randomUniform([cout], -bound, bound, 'float32', rng.seed()), true);
+      this.params.set(`${name}.weight`, wt);
+      this.params.set(`${name}.bias`, bt);
+      this.convs.set(name, { w: wt, b: bt, k, stride, pad, dilation });
+    };
+    const res = (prefix: string) => {
+      for (let j = 0; j < o.depth; j++) {
+        const dil = o.dilationGrowth ** (o.depth - 1 - j);
+        add(`${prefix}.${j}.conv1`, 3, w, w, 1, dil, dil);
+        add(`${prefix}.${j}.conv2`, 1, w, w, 1, 0, 1);
+      }
+    };
+    add('enc.in', 3, o.inputDim, w);
+    for (let i = 0; i < o.downsamples; i++) {
+      add(`enc.down${i}`, 4, w, w, 2, 1);
+      res(`enc.res${i}`);
+    }
+    add('enc.out', 3, w, o.codeDim);
+    add('dec.in', 3, o.codeDim, w);
+    for (let i = 0; i < o.downsamples; i++) {
+      res(`dec.res${i}`);
+      add(`dec.up${i}`, 3, w, w);
+    }
+    add('dec.post', 3, w, w);
+    add('dec.out', 3, w, o.inputDim);
+  }
+
+  /** Temporal down-sampling factor 2^downsamples. */
+  get factor(): number {
+    return 2 ** this.options.downsamples;
+  }
+
+  private conv(name: string, x: tf.Tensor3D): tf.Tensor3D {
+    const c = this.convs.get(name)!;
+    const y = conv1d(x, c.w as unknown as tf.Tensor3D, { stride: c.stride, padding: c.pad, dilation: c.dilation });
+    return tf.add(y, c.b) as tf.Tensor3D;
+  }
+
+  private resnet(prefix: string, x: tf.Tensor3D): tf.Tensor3D {
+    let h = x;
+    for (let j = 0; j < this.options.depth; j++) {
+      const y = this.conv(`${prefix}.${j}.conv2`, tf.relu(this.conv(`${prefix}.${j}.conv1`, tf.relu(h))));
+      h = tf.add(h, y) as tf.Tensor3D;
+    }
+    return h;
+  }
+
+  /** Encoder: x [B, V, D] → f [B, V / factor, d]. V must be divisible by the factor. */
+  encode(x: tf.Tensor3D): tf.Tensor3D {
+    const [, V, D] = x.shape;
+    if (D !== this.options.inputDim || V % this.factor !== 0) {
+      throw new LlmarError('SHAPE_MISMATCH', `encode: x [${x.shape}] needs [B, V, ${this.options.inputDim}] with V divisible by ${this.factor}`);
+    }
+    let h = tf.relu(this.conv('enc.in', x)) as tf.Tensor3D;
+    for (let i = 0; i < this.options.downsamples; i++) h = this.resnet(`enc.res${i}`, this.conv(`enc.down${i}`, h));
+    return this.conv('enc.out', h);
+  }
+
+  /** Decoder: z [B, W, d] → reconstruction [B, W·factor, D]. */
+  decode(z: tf.Tensor3D): tf.Tensor3D {
+    if (z.shape[2] !== this.options.codeDim) throw new LlmarError('SHAPE_MISMATCH', `decode: z [${z.shape}] needs last axis ${this.options.codeDim}`);
+    let h = tf.relu(this.conv('dec.in', z)) as tf.Tensor3D;
+    for (let i = 0; i < this.options.downsamples; i++) {
+      h = this.resnet(`dec.res${i}`, h);
+      h = this.conv(`dec.up${i}`, upsample2(h));
+    }
+    h = tf.relu(this.conv('dec.post', h)) as tf.Tensor3D;
+    return this.conv('dec.out', h);
+  }
+
+  /** Number of scalar parameters. */
+  get parameterCount(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+    this.convs.clear();
+  }
+}
+
+/** Nearest-neighbour ×2 up-sampling along time of [B, L, C] (each frame repeated twice). */
+export function upsample2(x: tf.Tensor3D): tf.Tensor3D {
+  const [B, L, C] = x.shape;
+  const e = x.reshape([B, L, 1, C]);
+  return tf.concat([e, e], 2).reshape([B, 2 * L, C]) as tf.Tensor3D;
+}
+
+/** SmoothL1 (Huber with β = 1), mean over all elements, written with ops that have gradients on every backend. */
+export function smoothL1(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const a = tf.abs(tf.sub(pred, target));
+    const m = tf.minimum(a, 1);
+    return tf.mean(tf.add(tf.mul(0.5, tf.square(m)), tf.sub(a, m))) as tf.Scalar;
+  });
+}
