@@ -21,6 +21,9 @@ describe('config', () => {
     expect(c.stage2).toMatchObject({ lr: 3e-3, batchSize: 256, microBatch: 4, lora: { r: 64, alpha: 16, dropout: 0.05, targetModules: ['q_proj', 'v_proj'] } });
     expect(resolveConfig({}, 'paper')).toEqual(c);
     expect(resolveConfig({}, 'cpu')).toEqual(cpuDefaults());
+    expect(c.data.align).toBe(false);
+    expect(cpuDefaults().data.align).toBe(false);
+    expect(resolveConfig({ data: { align: true } }).data.align).toBe(true);
   });
 
   it('merges a partial patch and keeps the rest', () => {
@@ -43,6 +46,7 @@ describe('config', () => {
     [{ seed: 1.5 }, 'seed', 'integer'],
     [{ stage2: { batchSize: 10, microBatch: 4 } }, 'stage2.microBatch', 'divide'],
     [{ tokenizer: 3 }, 'tokenizer', 'must be an object'],
+    [{ data: { align: 'yes' } }, 'data.align', 'must be a boolean'],
   ])('rejects %j naming the field', (patch, field, words) => {
     const e = errorOf(() => resolveConfig(patch));
     expect(e).toBeInstanceOf(LlmarError);

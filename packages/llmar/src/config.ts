@@ -19,6 +19,12 @@ export interface DataConfig {
   scale: number;
   /** Bodies kept per frame. @default 2 */
   maxBodies: number;
+  /**
+   * Optional view alignment (DESIGN.md: pyskl preprocessing): rotate every sample, train and test, and every sequence
+   * a trained run recognises, so the spine points to +z and the shoulders to +x (see `prepareSequences`). Off in both
+   * presets: in the CPU demo it did not help reliably (README, "Measured"). @default false
+   */
+  align: boolean;
   /** Augmentation of training sequences (stage 1 batches and stage-2 copies): rotation about the vertical axis (max
    * degrees), uniform scale ±s, random temporal crop keeping ≥ 1 − crop of the frames. @default all 0 (off) */
   augment: { rotateDegrees: number; scale: number; crop: number };
@@ -145,7 +151,7 @@ export function paperDefaults(): RunConfig {
   return {
     name: 'paper',
     seed: 0,
-    data: { dataset: 'synthetic', dataDir: null, protocol: 'xsub', frames: 64, scale: 0.3, maxBodies: 2, augment: { rotateDegrees: 0, scale: 0, crop: 0 },
+    data: { dataset: 'synthetic', dataDir: null, protocol: 'xsub', frames: 64, scale: 0.3, maxBodies: 2, align: false, augment: { rotateDegrees: 0, scale: 0, crop: 0 },
       synthetic: { subjects: 9, cameras: 3, repetitions: 2, classes: 14, names: [] }, unseen: { classes: 0, draws: 5 }, maxTrainSamples: 0 },
     tokenizer: { width: 512, depth: 3, dilationGrowth: 3, downsamples: 2, codeDim: null, codebookSize: 512, curvature: 1,
       codebook: 'hyperbolic', lambda1: 0.02, lambda2: 0.2, bias: { zipf: true, context: true, mmd: true }, kmeansInit: true, deadCodeThreshold: 0, gumbelTau: 1,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@llmar/tensor';
-import type { SkeletonSample } from '@llmar/skeleton-datasets';
+import { eulerRotation, generateSyntheticDataset, type SkeletonSample } from '@llmar/skeleton-datasets';
 import { prepareSequences, gatherBatch, augmentSet, subset } from './data';
 
 function sample(frames: number, f: (t: number, b: number, j: number, c: number) => number): SkeletonSample {
@@ -48,5 +48,59 @@ describe('sequence preparation', () => {
     expect(aug.n).toBe(6);
     expect(Array.from(aug.labels)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(aug.x.subarray(0, two.x.length)).toEqual(two.x);
+  });
+});
+
+describe('view alignment', () => {
+  const sd = generateSyntheticDataset({ seed: 5, subjects: 1, cameras: 3, repetitions: 1, classes: 3 });
+  const vec = (x: Float32Array, dim: number, t: number, a: number, b: number) => [0, 1, 2].map((c) => x[t * dim + b * 3 + c] - x[t * dim + a * 3 + c]);
+  const norm = (v: number[]) => Math.hypot(...v);
+
+  it('turns the spine (joint 0 → 1) to +z and the shoulders (4 → 8) to +x in the x-z plane, keeping lengths', () => {
+    for (const s of sd) {
+      const raw = prepareSequences([s], ['a', 'b', 'c'], { frames: 16, maxBodies: 1 });
+      const al = prepareSequences([s], ['a', 'b', 'c'], { frames: 16, maxBodies: 1, align: true });
+      const spine = vec(al.x, al.dim, 0, 0, 1);
+      const rawSpine = vec(raw.x, raw.dim, 0, 0, 1);
+      expect(Math.abs(norm(spine) - norm(rawSpine))).toBeLessThan(1e-5);
+      // unit spine along +z to 1e-5 (float32 rotation of a ~0.3 m vector)
+      expect(spine[0] / norm(spine)).toBeCloseTo(0, 5);
+      expect(spine[1] / norm(spine)).toBeCloseTo(0, 5);
+      expect(spine[2] / norm(spine)).toBeCloseTo(1, 5);
+      // the raw synthetic data is y-up (NTU camera frame): the spine is not already on +z
+      expect(rawSpine[2] / norm(rawSpine)).toBeLessThan(0.9);
+      const sh = vec(al.x, al.dim, 0, 4, 8);
+      expect(sh[1] / norm(sh)).toBeCloseTo(0, 5);
+      expect(sh[0]).toBeGreaterThan(0);
+    }
+  });
+
+  it('is view invariant: a sample rotated by any rotation (float64) aligns to the same sequence', () => {
+    const s = sd[0];
+    const [ax, ay, az] = [0.4, -1.1, 0.25];
+    const r = eulerRotation(ax, ay, az);
+    const data = new Float32Array(s.data.length);
+    for (let o = 0; o < data.length; o += 3) {
+      const [x, y, z] = [s.data[o], s.data[o + 1], s.data[o + 2]];
+      data[o] = r[0] * x + r[1] * y + r[2] * z;
+      data[o + 1] = r[3] * x + r[4] * y + r[5] * z;
+      data[o + 2] = r[6] * x + r[7] * y + r[8] * z;
+    }
+    const a = prepareSequences([s], ['a'], { frames: 16, align: true });
+    const b = prepareSequences([{ ...s, data }], ['a'], { frames: 16, align: true });
+    const unaligned = prepareSequences([{ ...s, data }], ['a'], { frames: 16 });
+    let maxDiff = 0;
+    let rawDiff = 0;
+    for (let i = 0; i < a.x.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(a.x[i] - b.x[i]));
+      rawDiff = Math.max(rawDiff, Math.abs(a.x[i] - unaligned.x[i]));
+    }
+    expect(maxDiff).toBeLessThan(1e-4);
+    expect(rawDiff).toBeGreaterThan(0.05);
+  });
+
+  it('rejects samples that do not have the NTU joint layout', () => {
+    const s = sample(4, (t, _b, j, c) => t + j + c);
+    expect(() => prepareSequences([s], ['a'], { align: true })).toThrow(/sample s: view alignment needs 3 channels and >= 9 joints/);
   });
 });

@@ -1,4 +1,4 @@
-import type { SkeletonSample } from '@llmar/skeleton-datasets';
+import { alignView, Rng, type SkeletonSample } from '@llmar/skeleton-datasets';
 import { LlmarError } from './errors';
 
 /** Sequences ready for the VQ-VAE: every sample centred, resized to V frames and flattened to D = bodies·joints·channels. */
@@ -30,10 +30,19 @@ export interface PrepareOptions {
   centreJoint?: number;
   /** Divide coordinates by this (a scale of about 1 suits the SmoothL1 loss). @default 1 */
   scale?: number;
+  /**
+   * View alignment (pyskl PreNormalize3D, @llmar/skeleton-datasets `alignView` in `upright` mode): rotate every sample so
+   * that, at its first frame with body 0, the spine (joint 0 → 1) points to +z and the shoulders (joint 4 → 8) lie in the
+   * x-z plane towards +x. Needs 3 channels and at least 9 joints (NTU layout). @default false
+   */
+  align?: boolean;
 }
 
+const ALIGN = alignView({ mode: 'upright' });
+
 /**
- * Standard preprocessing (pyskl / CTR-GCN style, simplified): centre on the spine joint of the first frame, linear
+ * Standard preprocessing (pyskl / CTR-GCN style, simplified): optional view alignment (a rotation about the origin, so
+ * doing it before centring equals doing it after), centre on the spine joint of the first frame, linear
  * crop-free resize to V frames, bodies padded / cut to `maxBodies`, flattened to [V, bodies·joints·channels].
  */
 export function prepareSequences(samples: SkeletonSample[], classNames: string[], options: PrepareOptions = {}): SequenceSet {
@@ -42,6 +51,15 @@ export function prepareSequences(samples: SkeletonSample[], classNames: string[]
   const cj = options.centreJoint ?? 1;
   const scale = options.scale ?? 1;
   if (samples.length === 0) throw new LlmarError('BAD_INPUT', 'prepareSequences: no samples');
+  if (options.align) {
+    const rng = new Rng(0); // alignView is deterministic; the Transform signature just asks for a random source
+    samples = samples.map((s) => {
+      if (s.channels !== 3 || s.joints < 9) {
+        throw new LlmarError('BAD_INPUT', `sample ${s.id}: view alignment needs 3 channels and >= 9 joints, got ${s.channels} channels × ${s.joints} joints`);
+      }
+      return ALIGN(s, rng);
+    });
+  }
   const J = samples[0].joints;
   const C = samples[0].channels;
   const D = M * J * C;

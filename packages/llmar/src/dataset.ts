@@ -74,7 +74,7 @@ function finish(samples: SkeletonSample[], names: readonly string[], kind: strin
 /** Load, preprocess and split the configured dataset. */
 export function loadSplitData(c: RunConfig): SplitData {
   const { samples, classNames, description, skipped, testFrom } = loadSamples(c);
-  const all = prepareSequences(samples, classNames, { frames: c.data.frames, maxBodies: c.data.maxBodies, scale: c.data.scale });
+  const all = prepareSequences(samples, classNames, { frames: c.data.frames, maxBodies: c.data.maxBodies, scale: c.data.scale, align: c.data.align === true });
   let train: number[];
   let test: number[];
   let names = classNames;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { initBackend } from '@llmar/tensor';
 import { trainAndEvaluate, StoppedForTest, type RunResult } from './pipeline';
 import { Recognizer } from './recognizer';
-import { loadSplitData } from './dataset';
+import { loadSamples, loadSplitData } from './dataset';
+import { prepareSequences } from './data';
 import { readCheckpoint } from './checkpoint';
 import { writeReport } from './report';
 import { exportRun } from './export';
@@ -13,7 +14,7 @@ import { tinyConfig } from './testing';
 
 // A small synthetic task: 4 distinct actions, 2 training subjects, 1 test subject, 3 cameras.
 const config = tinyConfig({
-  data: { frames: 32, synthetic: { subjects: 3, cameras: 3, repetitions: 2, names: ['raise both arms', 'kick', 'squat', 'bow'] } },
+  data: { frames: 32, align: true, synthetic: { subjects: 3, cameras: 3, repetitions: 2, names: ['raise both arms', 'kick', 'squat', 'bow'] } },
   tokenizer: { width: 32, codebookSize: 32, steps: 300, deadCodeThreshold: 1 },
   llm: { random: { dim: 64, nLayers: 2, nHeads: 4, nKvHeads: 4, hiddenDim: 172, vocabSize: 256 } },
   stage2: { steps: 150, batchSize: 16, microBatch: 16, warmup: 10, lr: 5e-3, lora: { r: 16, alpha: 32 } },
@@ -51,6 +52,13 @@ describe('end to end on a small synthetic set', () => {
     const scores = rec.scoreSet(data.test);
     const top = scores.map((s) => s.indexOf(Math.max(...s)));
     expect(top).toEqual(result.metrics.predictions);
+    // raw skeletons are preprocessed like training, view alignment included (stored in the run's config)
+    expect(rec.manifest.config.data.align).toBe(true);
+    const byId = new Map(loadSamples(config).samples.map((s) => [s.id, s]));
+    const raw = data.test.ids.map((id) => byId.get(id)!);
+    expect(Array.from(rec.prepare(raw).x)).toEqual(Array.from(data.test.x));
+    const unaligned = prepareSequences(raw, data.classNames, { frames: config.data.frames, maxBodies: config.data.maxBodies, scale: config.data.scale });
+    expect(unaligned.x.some((v, i) => Math.abs(v - data.test.x[i]) > 1e-3)).toBe(true);
     const sentence = rec.tokenize(data.test.x.slice(0, 32 * data.test.dim));
     expect(sentence.tokens.length).toBe(8);
     expect(sentence.tokens.every((t) => Number.isInteger(t) && t >= 0 && t < 32)).toBe(true);

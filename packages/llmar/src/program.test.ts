@@ -64,6 +64,16 @@ describe('llmar CLI', () => {
     expect(io.err()).toMatch(/has no run.json: train a run there first/);
   });
 
+  it('llmar view --help lists the viewer options', async () => {
+    const io = capture();
+    expect(await main(['node', 'llmar', 'view', '--help'])).toBe(0);
+    for (const opt of ['--data-dir <dir>', '--dataset <name>', '--run <dir>', '--port <n>', '--host <host>']) expect(io.out()).toContain(opt);
+    vi.restoreAllMocks();
+    const top = capture();
+    expect(await main(['node', 'llmar', '--help'])).toBe(0);
+    expect(top.out()).toMatch(/view \[options\]/);
+  });
+
   it('flags override the config', () => {
     const c = configFromOptions({ preset: 'cpu', backend: 'cpu', out: 'x', stage1Steps: '3', stage2Steps: '4', seed: '9', protocol: 'xview' });
     expect(c.tokenizer.steps).toBe(3);

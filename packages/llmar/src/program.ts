@@ -12,6 +12,7 @@ import { runReproduce, EXPERIMENTS, type ExperimentName } from './reproduce';
 import { evaluateRun } from './evaluateRun';
 import { exportRun } from './export';
 import { LlmarError } from './errors';
+import { registerViewCommand, adaptLlmarRecognizer } from '@llmar/viewer';
 
 interface CommonOpts {
   config?: string;
@@ -159,6 +160,11 @@ export function buildProgram(): Command {
       const rows = runReproduce(o.experiment, base, resolve(o.out), o.json ? silentReporter : consoleReporter(), backend);
       print(o, rows.rows, rows.table);
     });
+  // `llmar view`: the @llmar/viewer page; --run <dir> loads a trained run (backend from LLMAR_BACKEND, default auto)
+  registerViewCommand(program, async (dir) => {
+    await initBackend();
+    return adaptLlmarRecognizer(Recognizer.load(dir), { runDir: dir });
+  });
   return program;
 }
 

@@ -83,7 +83,7 @@ export class Recognizer {
     const D = this.manifest.inputDim;
     const samples = inputs.filter((s): s is SkeletonSample => !(s instanceof Float32Array));
     if (samples.length === inputs.length) {
-      const set = prepareSequences(samples, this.manifest.classNames, { frames: V, maxBodies: c.data.maxBodies, scale: c.data.scale });
+      const set = prepareSequences(samples, this.manifest.classNames, { frames: V, maxBodies: c.data.maxBodies, scale: c.data.scale, align: c.data.align === true });
       if (set.dim !== D) throw new LlmarError('SHAPE_MISMATCH', `samples give D = ${set.dim}, the run was trained with D = ${D}`);
       return set;
     }

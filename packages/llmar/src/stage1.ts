@@ -66,7 +66,7 @@ interface Stage1Meta {
 
 /** What must match for a checkpoint to be resumed: the settings that shape the model and the data order. */
 export function stage1Fingerprint(c: RunConfig, n: number, dim: number): string {
-  return JSON.stringify({ seed: c.seed, tok: c.tokenizer, llm: c.llm, frames: c.data.frames, augment: c.data.augment, n, dim });
+  return JSON.stringify({ seed: c.seed, tok: c.tokenizer, llm: c.llm, frames: c.data.frames, align: c.data.align, augment: c.data.augment, n, dim });
 }
 
 const TERMS = ['total', 'rec', 'emb', 'commit', 'bias', 'zipf', 'context', 'mmd'] as const;

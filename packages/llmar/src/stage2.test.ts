@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '@llmar/tensor';
@@ -43,6 +43,35 @@ describe('stage 2 switches', () => {
     expect(changed).toContain('model.layers.0.self_attn.q_proj.weight');
     code.dispose();
     lm.model.dispose();
+  });
+
+  it('with LoRA dropout > 0, resuming after a simulated kill gives bit-identical adapters (dropout generator restored)', () => {
+    const c = tinyConfig({ stage2: { steps: 4, batchSize: 4, microBatch: 2, lora: { dropout: 0.3 } }, run: { checkpointEvery: 2 } });
+    const inputs: ActionInputs = { kind: 'tokens', ids: Int32Array.from({ length: 6 * 4 }, (_, i) => (i * 5) % 16), W: 4 };
+    const labels = Int32Array.from([0, 1, 2, 0, 1, 2]);
+    const run = (cfg: typeof c, file?: string, stopAfterStep?: number) => {
+      const lm = loadLanguageModel(cfg, names);
+      const ad = adaptModel(lm, cfg);
+      const code = tf.randomNormal([cfg.tokenizer.codebookSize, lm.model.config.dim], 0, 1, 'float32', 3) as tf.Tensor2D;
+      const builder = new SequenceBuilder({ tokenizer: lm.tokenizer, model: lm.model, mode: 'embedding', codeEmbeddings: code });
+      const r = trainStage2({ config: cfg, lm, adaptation: ad, builder, inputs, labels, answers: builder.answers(names), checkpointFile: file, stopAfterStep });
+      const w = [...ad.variables.values()].map((v) => v.dataSync().slice());
+      ad.lora?.dispose();
+      code.dispose();
+      lm.model.dispose();
+      return { r, w };
+    };
+    const full = run(c);
+    const dir = mkdtempSync(join(tmpdir(), 'llmar-s2-dropout-'));
+    const f = join(dir, 's2.ckpt');
+    run(c, f, 3); // checkpoint at step 2, killed after step 3
+    const resumed = run(c, f);
+    expect(resumed.r.resumedFrom).toBe(2);
+    resumed.w.forEach((w, i) => expect(w).toEqual(full.w[i]));
+    // the dropout masks matter: the same run without dropout ends elsewhere
+    const noDrop = run(tinyConfig({ stage2: { steps: 4, batchSize: 4, microBatch: 2, lora: { dropout: 0 } }, run: { checkpointEvery: 2 } }));
+    expect(noDrop.w.some((w, i) => w.some((v, j) => v !== full.w[i][j]))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('embedding mode feeds codebook rows, feature mode the continuous features, text mode token embeddings only', () => {

@@ -59,6 +59,8 @@ interface Stage2Meta {
   kind: 'stage2';
   step: number;
   rngState: number;
+  /** State of the LoRA dropout-mask generator (absent in checkpoints of older versions). */
+  loraRngState?: number;
   history: Stage2Row[];
   optimizer: Omit<ReturnType<AdamW['state']>, 'm' | 'v'>;
   fingerprint: string;
@@ -88,6 +90,7 @@ export function trainStage2(o: Stage2Options): Stage2Result {
     assignArrays(vars, ck.tensors, 'llm.', o.checkpointFile);
     opt.loadState(optimizerFromArrays(ck.meta.optimizer, ck.tensors, 'opt.'));
     rng.state = ck.meta.rngState;
+    if (o.adaptation.lora && ck.meta.loraRngState !== undefined) o.adaptation.lora.rngState = ck.meta.loraRngState;
     step = ck.meta.step;
     history = ck.meta.history;
   }
@@ -96,7 +99,7 @@ export function trainStage2(o: Stage2Options): Stage2Result {
     if (!o.checkpointFile) return;
     const { scalars, arrays } = optimizerToArrays(opt.state(), 'opt.');
     const tensors = new Map<string, NamedArray>([...variablesToArrays(vars, 'llm.'), ...arrays]);
-    writeCheckpoint<Stage2Meta>(o.checkpointFile, { meta: { kind: 'stage2', step, rngState: rng.state, history, optimizer: scalars, fingerprint: fp, done }, tensors });
+    writeCheckpoint<Stage2Meta>(o.checkpointFile, { meta: { kind: 'stage2', step, rngState: rng.state, loraRngState: o.adaptation.lora?.rngState, history, optimizer: scalars, fingerprint: fp, done }, tensors });
   };
   const varList = [...vars.values()];
   const nameOf = new Map([...vars].map(([k, v]) => [v.name, k]));
