@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasetError } from './errors';
 import { atomicWrite, f32Bytes, readF32File } from './io';
-import type { PackedDataset } from './types';
+import type { PackedDataset, SampleMeta } from './types';
 
 /** Format name written in `meta.json`. */
 export const GENERIC_FORMAT = 'llmar-skeleton';
@@ -27,14 +27,7 @@ export interface GenericMeta {
 }
 
 /** One line of `index.jsonl`. `offset` counts float32 values from the start of `data.f32`. */
-export interface GenericIndexLine {
-  id: string;
-  label: number;
-  labelName?: string;
-  subject: number;
-  camera: number;
-  setup: number;
-  replication: number;
+export interface GenericIndexLine extends SampleMeta {
   frames: number;
   offset: number;
 }
