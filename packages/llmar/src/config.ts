@@ -84,7 +84,7 @@ export interface LlmConfig {
   path: string | null;
   /** A llama2.c tokenizer `.bin` for a llama2.c model (default: tokenizer.bin / tok512.bin beside it). @default null */
   tokenizer: string | null;
-  /** Shape of the random model (used when `path` is null). */
+  /** Shape of the random model (used when `path` is null); `vocabSize` is a minimum: it grows (to a multiple of 64) when the instruction and class names need more words. */
   random: { dim: number; nLayers: number; nHeads: number; nKvHeads: number; hiddenDim: number; vocabSize: number; seed: number; outputScale: number };
 }
 

@@ -67,7 +67,9 @@ function readDataset(kind: RunConfig['data']['dataset'], dir: string, maxBodies:
 function finish(samples: SkeletonSample[], names: readonly string[], kind: string, dir: string, skipped: string[], testFrom: number) {
   if (!samples.length) throw new LlmarError('BAD_INPUT', `no samples were read from ${dir} (${kind})${skipped.length ? `; skipped: ${skipped.slice(0, 3).join('; ')}` : ''}`);
   const maxLabel = samples.reduce((m, s) => Math.max(m, s.label), 0);
-  const classNames = Array.from({ length: maxLabel + 1 }, (_, i) => names[i] ?? samples.find((s) => s.label === i)?.labelName ?? `action ${i + 1}`);
+  // every class of the dataset's list (NTU60: 60) even when the files at hand hold fewer, so that a run on part of the
+  // data still scores every class name
+  const classNames = Array.from({ length: Math.max(maxLabel + 1, names.length) }, (_, i) => names[i] ?? samples.find((s) => s.label === i)?.labelName ?? `action ${i + 1}`);
   return { samples, classNames, skipped, testFrom, description: `${kind} from ${dir}: ${samples.length} samples, ${classNames.length} classes${skipped.length ? `, ${skipped.length} skipped` : ''}` };
 }
 

@@ -95,11 +95,19 @@ export function generateAnswer(builder: SequenceBuilder, inputs: ActionInputs, i
   }
 }
 
+/**
+ * The form in which a generated answer and a class name are compared for exact match: case and the spacing around
+ * punctuation do not count (a tokenizer may decode `hat/cap` as `hat / cap`).
+ */
+export function answerKey(s: string): string {
+  return s.toLowerCase().replace(/\s*([^\p{L}\p{N}\s])\s*/gu, '$1').replace(/\s+/g, ' ').trim();
+}
+
 /** Exact-match accuracy of greedy generation, and the share of answers that name no class. */
 export function generationAccuracy(
   builder: SequenceBuilder, inputs: ActionInputs, labels: ArrayLike<number>, classNames: string[], reporter: Reporter = silentReporter,
 ): { accuracy: number; invalid: number; answers: string[] } {
-  const norm = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
+  const norm = answerKey;
   const names = classNames.map(norm);
   let ok = 0;
   let invalid = 0;

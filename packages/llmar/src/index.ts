@@ -16,7 +16,7 @@ export { INSTRUCTION, instructionText, buildPrompt, answerIds, type PromptLayout
 export { WordTokenizer, splitWords, type TextTokenizer } from './wordTokenizer';
 export { loadLanguageModel, wordEmbeddings, instructionTexts, type LanguageModel } from './llm';
 export { SequenceBuilder, targetLogProbs, maskedCrossEntropy, type ActionInputs, type SequenceBatch, type SequenceBuilderOptions } from './sequences';
-export { scoreCandidates, metricsFromScores, rank, generateAnswer, generationAccuracy, type Metrics } from './evaluate';
+export { answerKey, scoreCandidates, metricsFromScores, rank, generateAnswer, generationAccuracy, type Metrics } from './evaluate';
 export { tokenHealth, zipfTarget, js64, type TokenHealth } from './health';
 export { trainAndEvaluate, trainOnSplit, actionInputs, makeTokenizer, readManifest, StoppedForTest, Stage1Done, type RunResult, type RunManifest, type TrainOptions } from './pipeline';
 export { Recognizer, type Recognition, type ActionSentence, type SequenceInput } from './recognizer';

@@ -42,8 +42,10 @@ export function loadLanguageModel(c: RunConfig, classNames: string[], pieces?: s
   const path = c.llm.path;
   if (!path) {
     const r = c.llm.random;
-    const tokenizer = pieces ? new WordTokenizer(pieces) : WordTokenizer.fromTexts(instructionTexts(classNames), r.vocabSize);
-    const config = makeConfig({ dim: r.dim, hiddenDim: r.hiddenDim, nLayers: r.nLayers, nHeads: r.nHeads, nKvHeads: r.nKvHeads, vocabSize: r.vocabSize, maxSeqLen: 512 });
+    // the vocabulary grows past llm.random.vocabSize when the instruction and class names need more words (NTU120)
+    const tokenizer = pieces ? new WordTokenizer(pieces) : WordTokenizer.fromTexts(instructionTexts(classNames), r.vocabSize, { grow: true });
+    const vocabSize = tokenizer.vocabSize;
+    const config = makeConfig({ dim: r.dim, hiddenDim: r.hiddenDim, nLayers: r.nLayers, nHeads: r.nHeads, nKvHeads: r.nKvHeads, vocabSize, maxSeqLen: 512 });
     const model = Llama.random(config, r.seed);
     // Weight scales of a trained model rather than of a fresh init: token embeddings N(0, 1/d) (rows of about unit
     // norm, the scale MMD aligns the codebook to) and an output head N(0, (outputScale)²/d), so that the frozen head
@@ -54,7 +56,7 @@ export function loadLanguageModel(c: RunConfig, classNames: string[], pieces?: s
     tf.tidy(() => model.setWeight('lm_head.weight', tf.mul(H, r.outputScale / (0.02 * Math.sqrt(r.dim)))));
     return {
       model, tokenizer, source: 'random', pretrained: false, pieces: tokenizer.pieces,
-      description: `random LLaMA (dim ${r.dim}, ${r.nLayers} layers, ${r.nHeads} heads, vocab ${r.vocabSize}, seed ${r.seed}): built from a fixed seed, it has NO pretrained knowledge`,
+      description: `random LLaMA (dim ${r.dim}, ${r.nLayers} layers, ${r.nHeads} heads, vocab ${vocabSize}, seed ${r.seed}): built from a fixed seed, it has NO pretrained knowledge`,
     };
   }
   if (!existsSync(path)) throw new LlmarError('BAD_INPUT', `--llm ${path} does not exist`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WordTokenizer, splitWords } from './wordTokenizer';
 import { buildPrompt, answerIds, instructionText, INSTRUCTION } from './prompt';
 import { instructionTexts } from './llm';
+import { answerKey } from './evaluate';
 
 describe('instruction and word tokenizer', () => {
   const names = ['wave left hand', 'sit down', "pick up"];
@@ -37,5 +38,24 @@ describe('instruction and word tokenizer', () => {
 
   it('refuses a vocabulary that does not fit', () => {
     expect(() => WordTokenizer.fromTexts(['a b c d e f g h i j k l m n o p q r s t u v w x y z aa bb'], 40)).toThrow(/vocabSize/);
+  });
+
+  it('compares generated answers with class names regardless of case and spacing around punctuation', () => {
+    expect(answerKey(' Eat meal / Snack ')).toBe(answerKey('eat meal/snack'));
+    expect(answerKey('high - five')).toBe('high-five');
+    expect(answerKey('touch chest (stomachache / heart pain)')).toBe('touch chest(stomachache/heart pain)');
+    expect(answerKey('sit  down')).toBe('sit down');
+    expect(answerKey('sit down')).not.toBe(answerKey('sitdown'));
+    expect(answerKey('hug')).not.toBe(answerKey('handshake'));
+  });
+
+  it('grows a vocabulary that does not fit to the next multiple of 64 when asked', () => {
+    const word = (i: number) => `w${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`;
+    const words = Array.from({ length: 100 }, (_, i) => word(i)).join(' ');
+    const t = WordTokenizer.fromTexts([words], 40, { grow: true });
+    // 3 specials + 21 punctuation/digit pieces + 100 words = 124 pieces → 128
+    expect(t.vocabSize).toBe(128);
+    expect(t.decode(t.encode(`${word(7)} ${word(99)}`))).toBe(`${word(7)} ${word(99)}`);
+    expect(WordTokenizer.fromTexts(['a b'], 40, { grow: true }).vocabSize).toBe(40);
   });
 });

@@ -116,8 +116,11 @@ export function trainStage1(o: Stage1Options): Stage1Result {
   const W = tok.tokensFor(c.data.frames);
   const { train } = o;
   const B = Math.min(tc.batchSize, train.n);
-  if (step === 0 && tc.kmeansInit && tc.steps > 0) {
-    const k = Math.min(train.n, Math.max(B, Math.ceil((4 * tok.options.codebookSize) / W)));
+  const kmK = Math.min(train.n, Math.max(B, Math.ceil((4 * tok.options.codebookSize) / W)));
+  if (step === 0 && tc.kmeansInit && tc.steps > 0 && kmK * W < tok.options.codebookSize) {
+    rep.log(`stage 1: ${kmK * W} encoder features are too few for a k-means initialisation of ${tok.options.codebookSize} codes; the codebook keeps its random initialisation`);
+  } else if (step === 0 && tc.kmeansInit && tc.steps > 0) {
+    const k = kmK;
     const idx = Array.from({ length: k }, () => rng.int(train.n));
     const x = tf.tensor3d(gatherBatch(train, idx), [k, c.data.frames, train.dim]);
     const err = tok.initCodebook(x);

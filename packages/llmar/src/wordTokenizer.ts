@@ -33,11 +33,15 @@ export class WordTokenizer implements TextTokenizer {
     pieces.forEach((p, i) => this.ids.set(p, i));
   }
 
-  /** Build from texts, padded to `vocabSize` pieces. */
-  static fromTexts(texts: string[], vocabSize: number): WordTokenizer {
+  /**
+   * Build from texts, padded to `vocabSize` pieces. With `grow`, a vocabulary too small for the texts grows to the next
+   * multiple of 64 instead of failing.
+   */
+  static fromTexts(texts: string[], vocabSize: number, options: { grow?: boolean } = {}): WordTokenizer {
     const words = new Set<string>('0123456789.,:;?![]()-'.split(''));
     for (const t of texts) for (const w of splitWords(t)) words.add(w);
     const pieces = ['<unk>', '<s>', '</s>', ...[...words].sort()];
+    if (pieces.length > vocabSize && options.grow) vocabSize = Math.ceil(pieces.length / 64) * 64;
     if (pieces.length > vocabSize) {
       throw new LlmarError('BAD_OPTION', `WordTokenizer needs ${pieces.length} pieces but the LLM vocabulary has ${vocabSize} (raise llm.random.vocabSize)`);
     }
@@ -61,7 +65,8 @@ export class WordTokenizer implements TextTokenizer {
     for (const id of ids) {
       if (id === this.bos || id === this.eos) continue;
       const p = this.pieces[id] ?? '<unk>';
-      if (s === '' || /^[.,:;?!\])]$/.test(p) || /[[(]$/.test(s) || (/^[0-9]$/.test(p) && /[0-9]$/.test(s))) s += p;
+      // no space before closing punctuation, after an opening bracket, around '/' and '-' (hat/cap, high-five), between digits
+      if (s === '' || /^[.,:;?!\])/-]$/.test(p) || /[[(/-]$/.test(s) || (/^[0-9]$/.test(p) && /[0-9]$/.test(s))) s += p;
       else s += ` ${p}`;
     }
     return s;
