@@ -4,11 +4,18 @@
       "target_name": "llmar_native",
       "sources": [
         "csrc/addon.cc",
+        "csrc/adamw.cc",
         "csrc/pool.cc",
         "csrc/gemm.cc",
+        "csrc/gemm_threads.cc",
         "csrc/conv.cc",
+        "csrc/conv_fused.cc",
+        "csrc/conv_implicit.cc",
         "csrc/elementwise.cc",
-        "csrc/poincare.cc"
+        "csrc/poincare.cc",
+        "csrc/unary.cc",
+        "csrc/xent.cc",
+        "csrc/lmfused.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],
       "cflags_cc!": ["-std=gnu++17", "-O2"],

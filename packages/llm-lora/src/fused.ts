@@ -1,4 +1,4 @@
-import { tf, customGrad } from '@llmar/tensor';
+import { tf, customGrad, hasKernel } from '@llmar/tensor';
 
 /**
  * Fused differentiable ops of the decoder's training path, each one custom-gradient node with an analytic backward.
@@ -43,6 +43,7 @@ export function addSame(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * With `wTrainable` false the weight is a constant (no dw is computed).
  */
 export function rmsNormOp(x: tf.Tensor, w: tf.Tensor, eps: number, wTrainable: boolean): tf.Tensor {
+  if (hasKernel('LlmarRmsNorm') && x.rank === 2) return nativeRmsNorm(x, w, eps, wTrainable);
   const fwd = (xx: tf.Tensor, ww: tf.Tensor, save: tf.GradSaveFunc) => {
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(xx), -1, true), eps));
     save([xx, r]);
@@ -74,8 +75,48 @@ export function rmsNormOp(x: tf.Tensor, w: tf.Tensor, eps: number, wTrainable: b
   return f(x);
 }
 
-/** SwiGLU's silu(g) · u of equal-shaped g and u; saves u, silu(g) and sigmoid(g) (no recomputation in the backward). */
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) => tf.engine().runKernel(name, inputs, attrs);
+
+/**
+ * {@link rmsNormOp} on the fused native kernels of @llmar/native (LlmarRmsNorm / LlmarRmsNormGrad, registered with the
+ * addon): one pass each way; saves x and the [N] inverse RMS. dw, when trainable, is sum(dy · x · r) over rows.
+ */
+function nativeRmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number, wTrainable: boolean): tf.Tensor {
+  const fwd = (xx: tf.Tensor, ww: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, r] = run('LlmarRmsNorm', { x: xx, w: ww }, { eps }) as tf.Tensor[];
+    save([xx, r]);
+    return y;
+  };
+  const dx = (dy: tf.Tensor, saved: tf.Tensor[]) => run('LlmarRmsNormGrad', { x: saved[0], w, r: saved[1], dy }) as tf.Tensor;
+  if (wTrainable) {
+    const f = customGrad((xx: tf.Tensor, ww: tf.Tensor, save: tf.GradSaveFunc) => ({
+      value: fwd(xx, ww, save),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [dx(dy, saved), tf.sum(tf.mul(dy, tf.mul(saved[0], saved[1].reshape([-1, 1]))), 0)],
+    }));
+    return f(x, w);
+  }
+  const f = customGrad((xx: tf.Tensor, save: tf.GradSaveFunc) => ({
+    value: fwd(xx, w, save),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [dx(dy, saved)],
+  }));
+  return f(x);
+}
+
+/**
+ * SwiGLU's silu(g) · u of equal-shaped g and u; saves u, silu(g) and sigmoid(g) (no recomputation in the backward). With
+ * the native LlmarSwiGlu kernels registered: one pass each way, saving only g and u (sigmoid recomputed natively).
+ */
 export function swiGlu(g: tf.Tensor, u: tf.Tensor): tf.Tensor {
+  if (hasKernel('LlmarSwiGlu')) {
+    const nf = customGrad((gg: tf.Tensor, uu: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([gg, uu]);
+      return {
+        value: run('LlmarSwiGlu', { g: gg, u: uu }) as tf.Tensor,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run('LlmarSwiGluGrad', { g: saved[0], u: saved[1], dy }) as tf.Tensor[],
+      };
+    });
+    return nf(g, u);
+  }
   const f = customGrad((gg: tf.Tensor, uu: tf.Tensor, save: tf.GradSaveFunc) => {
     const s = tf.sigmoid(gg);
     const silu = tf.mul(gg, s);

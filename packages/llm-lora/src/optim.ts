@@ -1,4 +1,4 @@
-import { tf } from '@llmar/tensor';
+import { tf, hasKernel } from '@llmar/tensor';
 import { LlmError } from './errors';
 import { SafetensorsFile, encodeSafetensors, type WritableTensor } from './safetensors';
 
@@ -117,6 +117,7 @@ export class AdamW {
     const present = this.order.map((n) => g.has(n));
     const all = present.every(Boolean);
     if (!present.some(Boolean)) return 0;
+    if (hasKernel('LlmarAdamW')) return this.applyFused(g, present, scale, clip);
     const flat = tf.tidy(() => {
       const parts = this.order.map((n, i) => (present[i] ? g.get(n)!.reshape([-1]) : tf.zeros([this.sizes[i]])));
       const c = parts.length === 1 ? parts[0] : tf.concat(parts);
@@ -164,6 +165,31 @@ export class AdamW {
     } finally {
       flat.dispose();
     }
+  }
+
+  /** The same update in one @llmar/native kernel call (no concat / split of the flat vectors, one pass per array). */
+  private applyFused(g: Map<string, tf.Tensor>, present: boolean[], scale: number, clip: number): number {
+    const idx = this.order.map((_, i) => i).filter((i) => present[i]);
+    this.step += 1;
+    for (const i of idx) this.varSteps[i] += 1;
+    const inputs: tf.NamedTensorMap = { m: this.m, v: this.v };
+    idx.forEach((i, k) => {
+      inputs[`p${k}`] = this.vars.get(this.order[i])!;
+      inputs[`g${k}`] = g.get(this.order[i])!;
+    });
+    const attrs = {
+      offsets: idx.map((i) => this.offsets.get(this.order[i])!),
+      stepSizes: idx.map((i) => this.lr / (1 - this.beta1 ** this.varSteps[i])),
+      sqrtBc2: idx.map((i) => Math.sqrt(1 - this.beta2 ** this.varSteps[i])),
+      beta1: this.beta1, beta2: this.beta2, eps: this.eps, decay: this.lr * this.weightDecay, scale, clipNorm: clip,
+    };
+    const outs = tf.engine().runKernel('LlmarAdamW', inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const norm = outs[0].dataSync()[0];
+    this.m.assign(outs[1] as tf.Tensor1D);
+    this.v.assign(outs[2] as tf.Tensor1D);
+    idx.forEach((i, k) => this.vars.get(this.order[i])!.assign(outs[3 + k]));
+    tf.dispose(outs);
+    return norm;
   }
 
   /** A copy of the full state (moments as Float32Arrays), for checkpoints. */

@@ -68,6 +68,33 @@ describe('causalLmLoss', () => {
   });
 });
 
+describe('causalLmLoss over a wider vocabulary (uniform weights, scaled upstream gradient)', () => {
+  it('equals float64 log-sum-exp − logit and 3·(softmax − onehot)/N with no mask (<= 1e-5)', () => {
+    const rng = new Rng(4);
+    const [N, V] = [37, 1029]; // odd widths: the vector tails of the fused native kernel, when it is registered
+    const lg = Array.from({ length: N * V }, () => 4 * rng.normal());
+    const tg = Array.from({ length: N }, () => rng.int(V));
+    let sum = 0;
+    const want = new Float64Array(N * V);
+    for (let n = 0; n < N; n++) {
+      const row = lg.slice(n * V, (n + 1) * V);
+      const mx = Math.max(...row);
+      const lse = mx + Math.log(row.reduce((a, x) => a + Math.exp(x - mx), 0));
+      sum += lse - row[tg[n]];
+      for (let v = 0; v < V; v++) want[n * V + v] = (3 * (Math.exp(row[v] - lse) - (v === tg[n] ? 1 : 0))) / N;
+    }
+    const logits = tf.tensor2d(lg, [N, V]);
+    const targets = tf.tensor1d(tg, 'int32');
+    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => tf.mul(causalLmLoss(x, targets), 3) as tf.Scalar)(logits);
+    expect(Math.abs(value.dataSync()[0] - (3 * sum) / N)).toBeLessThanOrEqual(1e-4);
+    const g = grad.dataSync();
+    let err = 0;
+    for (let i = 0; i < g.length; i++) err = Math.max(err, Math.abs(g[i] - want[i]));
+    expect(err).toBeLessThanOrEqual(1e-6);
+    tf.dispose([logits, targets, value, grad]);
+  });
+});
+
 describe('batches, padding and accumulation', () => {
   it('makeLmBatch shifts targets, right-pads, and the padded batch loss equals the sum of per-sequence losses (<= 1e-4)', () => {
     const m = Llama.random(cfg, 3);

@@ -32,6 +32,7 @@ export function causalLmLoss(logits: tf.Tensor, targets: tf.Tensor, lossMask?: t
     const flatIdx = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), tgt);
     const f = customGrad((lg: tf.Tensor, save: tf.GradSaveFunc) => {
       const l2 = lg.reshape([N, V]);
+      if (hasKernel(SOFTMAX_XENT)) return nativeXent(lg, l2, tgt, w, save);
       // One fused Softmax kernel gives the probabilities the gradient needs; −log p[target] is the loss while p[target]
       // is a normal float32 (loss < ~69). Otherwise (a target logit ~70 nats below the best) the exact
       // log-sum-exp − logit path is taken, so the value is always exact.
@@ -64,6 +65,31 @@ export function causalLmLoss(logits: tf.Tensor, targets: tf.Tensor, lossMask?: t
     });
     return f(logits) as tf.Scalar;
   });
+}
+
+/** The fused softmax cross-entropy kernel of @llmar/native (registered on wasm and cpu when the addon is in use). */
+const SOFTMAX_XENT = 'LlmarSoftmaxXent';
+
+/**
+ * The body of causalLmLoss's custom-gradient node on the fused native kernel: one pass gives nll = logsumexp − logit[target]
+ * (exact for any logits) and softmax − onehot(target), which times the weights is the gradient.
+ */
+function nativeXent(lg: tf.Tensor, l2: tf.Tensor, tgt: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) {
+  const [gRaw, nll] = tf.engine().runKernel(SOFTMAX_XENT, { logits: l2, targets: tgt }, {}) as tf.Tensor[];
+  let k = 1; // the common weight, folded into the backward's scalar
+  if (tapeActive()) {
+    const wv = w.dataSync();
+    const uniform = wv.every((x) => x === wv[0]);
+    k = uniform ? wv[0] : 1;
+    save([uniform ? gRaw : tf.mul(gRaw, w.reshape([-1, 1]))]);
+  }
+  return {
+    value: tf.sum(tf.mul(nll, w)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const s = k * dy.dataSync()[0];
+      return (s === 1 ? saved[0] : tf.mul(saved[0], s)).reshape(lg.shape);
+    },
+  };
 }
 
 /** A batch for causal-LM training: inputs and their next-token targets, right-padded to one length. */

@@ -1,6 +1,9 @@
 // Stage-1 training step benchmark: the action VQ-VAE (T2M-GPT 1-D conv design) with a hyperbolic codebook, every
 // stage-1 loss (SmoothL1, codebook, commitment, Zipf, context, MMD) and one AdamW step — the model of
-// /work/shared/bench/stage1_torch.py. Prints one JSON line per config: {name, backend, ms_per_step, samples_per_s}.
+// /work/shared/bench/stage1_torch.py. Prints one JSON line per config: {name, backend, ms_per_step, cpu_ms_per_step,
+// samples_per_s}: the median wall time of the timed steps, and the process CPU time (all threads) per timed step, which
+// shows the work done when other jobs share the machine. LLMAR_BENCH_STEPS=n times n steps instead of 5 (3 at paper
+// width), e.g. to difference two runs' hardware counters (`perf stat -e instructions:u`).
 import { initBackend, tf, Rng } from '@llmar/tensor';
 import { AdamW } from '@llmar/llm-lora';
 import { ActionTokenizer } from '@llmar/llmar';
@@ -36,17 +39,20 @@ for (const [name, [B, V, D, width, d, U, vocab]] of Object.entries(CONFIGS)) {
     tok.afterStep();
   };
   const warm = 2;
-  const steps = name === 'stage1-paper-width' ? 3 : 5;
+  const steps = Number(process.env.LLMAR_BENCH_STEPS) || (name === 'stage1-paper-width' ? 3 : 5);
   for (let i = 0; i < warm; i++) step();
   const ts = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) {
     const t = performance.now();
     step();
     ts.push(performance.now() - t);
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
   ts.sort((a, b) => a - b);
   const med = ts[Math.floor(ts.length / 2)];
-  console.log(JSON.stringify({ name, backend: info.label, ms_per_step: Math.round(med * 10) / 10, samples_per_s: Math.round((B / med) * 1e4) / 10, B, V, D, width, d, U, vocab }));
+  console.log(JSON.stringify({ name, backend: info.label, ms_per_step: Math.round(med * 10) / 10, cpu_ms_per_step: Math.round(cpuMs * 10) / 10, samples_per_s: Math.round((B / med) * 1e4) / 10, B, V, D, width, d, U, vocab }));
   tok.dispose();
   opt.dispose();
   tf.dispose([T, x]);

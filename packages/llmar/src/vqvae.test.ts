@@ -90,4 +90,54 @@ describe('action VQ-VAE convolutions', () => {
     const got = tf.tidy(() => smoothL1(tf.tensor1d(a), tf.tensor1d(b)).dataSync()[0]);
     expect(got).toBeCloseTo(ref, 6);
   });
+
+  it('conv layers on the fused native kernels give the values and gradients of the unfused ops (conv, bias add, ReLUs)', () => {
+    const fused = ['LlmarConv1dBiasAct', 'LlmarConv1dBiasActGrad'];
+    const backend = tf.getBackend();
+    const saved = fused.map((k) => tf.getKernel(k, backend));
+    if (saved.some((k) => !k)) {
+      console.warn('vqvae fused-conv comparison skipped: the @llmar/native fused conv kernels are not registered');
+      return;
+    }
+    const net = new ActionConvNet({ inputDim: 9, codeDim: 6, width: 10, depth: 2, dilationGrowth: 3, downsamples: 2, seed: 5 });
+    const x = tf.tidy(() => tf.randomNormal([3, 16, 9], 0, 1, 'float32', 7) as tf.Tensor3D);
+    const r = tf.tidy(() => tf.randomNormal([3, 16, 9], 0, 1, 'float32', 8));
+    const vars = [...net.params.values()];
+    const run = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(net.decode(net.encode(x)), r)) as tf.Scalar, vars);
+        return [value.dataSync()[0], vars.map((v) => grads[v.name].dataSync())] as const;
+      });
+    const [vf, gf] = run();
+    for (const k of fused) tf.unregisterKernel(k, backend);
+    let unfused: ReturnType<typeof run>;
+    try {
+      unfused = run();
+    } finally {
+      for (const k of saved) tf.registerKernel(k!);
+    }
+    const [vu, gu] = unfused;
+    expect(Math.abs(vf - vu)).toBeLessThan(1e-5 * (1 + Math.abs(vu)));
+    gu.forEach((g, i) => {
+      let d = 0, n = 0;
+      g.forEach((w, j) => {
+        d += (gf[i][j] - w) ** 2;
+        n += w * w;
+      });
+      expect(Math.sqrt(d / Math.max(n, 1e-30)), vars[i].name).toBeLessThan(1e-5);
+    });
+    tf.dispose([x, r]);
+    net.dispose();
+  });
+
+  it('SmoothL1 gradient is clip(pred − target, −1, 1) / n (and its negative for the target)', () => {
+    const a = [0.1, -2.5, 0.9, 3, -0.2, 1.0, 0.5];
+    const b = [0, 0, -0.5, 1.5, 0.7, 0, 0.5];
+    const [ga, gb] = tf.tidy(() => tf.grads((p: tf.Tensor, t: tf.Tensor) => smoothL1(p, t))([tf.tensor1d(a), tf.tensor1d(b)]).map((g) => Array.from(g.dataSync())));
+    a.forEach((v, i) => {
+      const want = Math.max(-1, Math.min(1, v - b[i])) / a.length;
+      expect(ga[i]).toBeCloseTo(want, 7);
+      expect(gb[i]).toBeCloseTo(-want, 7);
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import { tf, conv1d, Rng } from '@llmar/tensor';
+import { tf, conv1d, Rng, customGrad, hasKernel } from '@llmar/tensor';
 import { LlmarError } from './errors';
 
 /** Shape of the action VQ-VAE's encoder and decoder (T2M-GPT 1-D convolutional design, channels last). */
@@ -78,16 +78,19 @@ export class ActionConvNet {
     return 2 ** this.options.downsamples;
   }
 
-  private conv(name: string, x: tf.Tensor3D): tf.Tensor3D {
+  /** Conv layer `name` on x: post(conv(pre(x)) + bias), where pre / post are optional ReLUs. */
+  private conv(name: string, x: tf.Tensor3D, pre = false, post = false): tf.Tensor3D {
     const c = this.convs.get(name)!;
-    const y = conv1d(x, c.w as unknown as tf.Tensor3D, { stride: c.stride, padding: c.pad, dilation: c.dilation });
-    return tf.add(y, c.b) as tf.Tensor3D;
+    if (fusedConvAvailable()) return fusedConvLayer(x, c, pre, post);
+    const y = conv1d(pre ? (tf.relu(x) as tf.Tensor3D) : x, c.w as unknown as tf.Tensor3D, { stride: c.stride, padding: c.pad, dilation: c.dilation });
+    const z = tf.add(y, c.b) as tf.Tensor3D;
+    return post ? (tf.relu(z) as tf.Tensor3D) : z;
   }
 
   private resnet(prefix: string, x: tf.Tensor3D): tf.Tensor3D {
     let h = x;
     for (let j = 0; j < this.options.depth; j++) {
-      const y = this.conv(`${prefix}.${j}.conv2`, tf.relu(this.conv(`${prefix}.${j}.conv1`, tf.relu(h))));
+      const y = this.conv(`${prefix}.${j}.conv2`, this.conv(`${prefix}.${j}.conv1`, h, true, true));
       h = tf.add(h, y) as tf.Tensor3D;
     }
     return h;
@@ -99,7 +102,7 @@ export class ActionConvNet {
     if (D !== this.options.inputDim || V % this.factor !== 0) {
       throw new LlmarError('SHAPE_MISMATCH', `encode: x [${x.shape}] needs [B, V, ${this.options.inputDim}] with V divisible by ${this.factor}`);
     }
-    let h = tf.relu(this.conv('enc.in', x)) as tf.Tensor3D;
+    let h = this.conv('enc.in', x, false, true);
     for (let i = 0; i < this.options.downsamples; i++) h = this.resnet(`enc.res${i}`, this.conv(`enc.down${i}`, h));
     return this.conv('enc.out', h);
   }
@@ -107,12 +110,12 @@ export class ActionConvNet {
   /** Decoder: z [B, W, d] → reconstruction [B, W·factor, D]. */
   decode(z: tf.Tensor3D): tf.Tensor3D {
     if (z.shape[2] !== this.options.codeDim) throw new LlmarError('SHAPE_MISMATCH', `decode: z [${z.shape}] needs last axis ${this.options.codeDim}`);
-    let h = tf.relu(this.conv('dec.in', z)) as tf.Tensor3D;
+    let h = this.conv('dec.in', z, false, true);
     for (let i = 0; i < this.options.downsamples; i++) {
       h = this.resnet(`dec.res${i}`, h);
       h = this.conv(`dec.up${i}`, upsample2(h));
     }
-    h = tf.relu(this.conv('dec.post', h)) as tf.Tensor3D;
+    h = this.conv('dec.post', h, false, true);
     return this.conv('dec.out', h);
   }
 
@@ -130,6 +133,33 @@ export class ActionConvNet {
   }
 }
 
+const FUSED_KERNELS = ['LlmarConv1dBiasAct', 'LlmarConv1dBiasActGrad'];
+
+/** Whether @llmar/native's fused conv layer kernels (conv + bias + ReLUs, and all gradients in one call) are registered. */
+function fusedConvAvailable(): boolean {
+  return FUSED_KERNELS.every((k) => hasKernel(k));
+}
+
+/**
+ * One conv layer as a single differentiable op on the fused native kernels: forward is one kernel call, backward one
+ * more (dx, dw, dbias together), instead of conv + add + relu forward and about ten kernels backward.
+ */
+function fusedConvLayer(x: tf.Tensor3D, c: Conv, pre: boolean, post: boolean): tf.Tensor3D {
+  const attrs = { stride: c.stride, pad: c.pad, dilation: c.dilation, preRelu: pre, postRelu: post } as unknown as tf.NamedAttrMap;
+  const f = customGrad((xi: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = tf.engine().runKernel('LlmarConv1dBiasAct', { x: xi, filter: w, bias: b }, attrs) as tf.Tensor;
+    save([xi, w, b, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw, sb, sy] = saved;
+        return tf.engine().runKernel('LlmarConv1dBiasActGrad', { x: sx, filter: sw, bias: sb, y: sy, dy }, attrs) as tf.Tensor[];
+      },
+    };
+  });
+  return f(x, c.w, c.b) as tf.Tensor3D;
+}
+
 /** Nearest-neighbour ×2 up-sampling along time of [B, L, C] (each frame repeated twice). */
 export function upsample2(x: tf.Tensor3D): tf.Tensor3D {
   const [B, L, C] = x.shape;
@@ -137,11 +167,34 @@ export function upsample2(x: tf.Tensor3D): tf.Tensor3D {
   return tf.concat([e, e], 2).reshape([B, 2 * L, C]) as tf.Tensor3D;
 }
 
-/** SmoothL1 (Huber with β = 1), mean over all elements, written with ops that have gradients on every backend. */
+/**
+ * SmoothL1 (Huber with β = 1), mean over all elements, as one differentiable op: forward mean(0.5 m² + |d| − m) with
+ * d = pred − target, m = min(|d|, 1); gradient clip(d, −1, 1) / n with respect to pred (and its negative for target).
+ * Operands of different shapes (broadcasting) take the plain ops.
+ */
 export function smoothL1(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const a = tf.abs(tf.sub(pred, target));
+  if (pred.shape.length !== target.shape.length || pred.shape.some((s, i) => s !== target.shape[i])) {
+    // broadcasting operands: the plain ops, whose gradients reduce over the broadcast axes
+    return tf.tidy(() => {
+      const a = tf.abs(tf.sub(pred, target));
+      const m = tf.minimum(a, 1);
+      return tf.mean(tf.add(tf.mul(0.5, tf.square(m)), tf.sub(a, m))) as tf.Scalar;
+    });
+  }
+  const n = pred.size;
+  const f = customGrad((p: tf.Tensor, t: tf.Tensor, save: tf.GradSaveFunc) => {
+    const d = tf.sub(p, t);
+    save([d]);
+    const a = tf.abs(d);
     const m = tf.minimum(a, 1);
-    return tf.mean(tf.add(tf.mul(0.5, tf.square(m)), tf.sub(a, m))) as tf.Scalar;
+    const value = tf.mean(tf.add(tf.mul(0.5, tf.square(m)), tf.sub(a, m)));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const g = tf.mul(tf.clipByValue(saved[0], -1, 1), tf.div(dy, n));
+        return [g, tf.neg(g)];
+      },
+    };
   });
+  return tf.tidy(() => f(pred, target) as tf.Scalar);
 }

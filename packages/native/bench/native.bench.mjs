@@ -37,6 +37,26 @@ for (const n of quick ? [512] : [512, 1024, 2048]) {
   tf.dispose([a, b]);
 }
 
+// The vocabulary products of a stage-2 step (stories15M: dim 288, vocab 32000, 8 x 64 tokens), with the transposed
+// operands of its gradients: logits = h E^T, dh = dlogits E, dE^T = h^T dlogits. Stock wasm takes seconds per call on
+// the transposed ones: one unwarmed call there.
+if (!quick) {
+  const skinny = [
+    ['matmul-logits-512x288x32000-tB', [512, 288], [32000, 288], false, true],
+    ['matmul-dh-512x32000x288', [512, 32000], [32000, 288], false, false],
+    ['matmul-dEt-288x512x32000-tA', [512, 288], [512, 32000], true, false],
+  ];
+  for (const [name, as, bs, ta, tb] of skinny) {
+    const a = tf.randomNormal(as);
+    const b = tf.randomNormal(bs);
+    const M = ta ? as[1] : as[0], K = ta ? as[0] : as[1], N = tb ? bs[0] : bs[1];
+    // no read-back here: it would copy 65 MB (about as long as the product) and time tfjs, not the kernel
+    const ms = time(() => tf.tidy(() => void tf.matMul(a, b, ta, tb)), info.native ? 1 : 0, info.native ? 5 : 1);
+    console.log(JSON.stringify({ name, backend: info.label, ms_per_step: +ms.toFixed(3), gflops: +((2 * M * N * K) / (ms * 1e6)).toFixed(1), ...extra }));
+    tf.dispose([a, b]);
+  }
+}
+
 {
   // [64, 75, 64] -> 256 channels, kernel 3, padding 1: forward and both gradients
   const x = tf.randomNormal([64, 75, 64]);

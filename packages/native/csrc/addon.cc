@@ -6,12 +6,18 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "adamw.h"
 #include "conv.h"
+#include "conv_fused.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "poincare.h"
 #include "pool.h"
+#include "unary.h"
+#include "xent.h"
+#include "lmfused.h"
 
 namespace {
 
@@ -207,6 +213,159 @@ napi_value Conv(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/** A conv shape from an Int32Array[15], range-checked; false after throwing. */
+bool conv_shape(napi_env env, napi_value v, ConvShape* s) {
+  const int32_t* d;
+  if (!get_ints(env, v, "shape", 15, &d, nullptr)) return false;
+  for (int i = 0; i < 15; i++) {
+    if (d[i] < 0 || (i >= 7 && i <= 10 && d[i] < 1)) {
+      return fail(env, "conv shape value " + std::to_string(i) + " = " + std::to_string(d[i]) + " is out of range");
+    }
+  }
+  *s = ConvShape{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
+  return true;
+}
+
+// convFused(kind, shape Int32Array[15], flags, then (memory, byte offset) pairs; flags: 1 ReLU on the input, 2 ReLU on
+// the output, 4 bias): kind 0 forward (y, x, w, bias) -> y = post(conv(pre(x), w) + bias);
+// kind 1 backward (dx, dw, db, x, w, y, dy) -> all three gradients.
+napi_value ConvFused(napi_env env, napi_callback_info info) {
+  napi_value argv[17];
+  if (!args(env, info, argv, 11)) return nullptr;
+  int64_t kind, flags;
+  ConvShape s;
+  if (!get_i64(env, argv[0], "kind", &kind) || !conv_shape(env, argv[1], &s) || !get_i64(env, argv[2], "flags", &flags)) {
+    return nullptr;
+  }
+  if (kind != 0 && kind != 1) {
+    fail(env, "convFused kind " + std::to_string(kind) + " is not 0 or 1");
+    return nullptr;
+  }
+  const bool pre = flags & 1, post = flags & 2, hasBias = flags & 4;
+  const int64_t xs = s.B * s.H * s.W * s.Cin, ws = s.KH * s.KW * s.Cin * s.Cout, ys = s.B * s.OH * s.OW * s.Cout;
+  const int n = kind == 0 ? 4 : 7;
+  if (!args(env, info, argv, 3 + 2 * n)) return nullptr;
+  static const char* const fwdNames[4] = {"y", "x", "filter", "bias"};
+  static const char* const bwdNames[7] = {"dx", "dfilter", "dbias", "x", "filter", "y", "dy"};
+  const int64_t fwdCounts[4] = {ys, xs, ws, s.Cout};
+  const int64_t bwdCounts[7] = {xs, ws, s.Cout, xs, ws, ys, ys};
+  float* p[7] = {nullptr};
+  for (int i = 0; i < n; i++) {
+    const bool isBias = (kind == 0 && i == 3) || (kind == 1 && i == 2);
+    if (isBias && !hasBias) continue;
+    Region r;
+    int64_t off;
+    const char* name = kind == 0 ? fwdNames[i] : bwdNames[i];
+    if (!get_region(env, argv[3 + 2 * i], name, &r) || !get_i64(env, argv[4 + 2 * i], "offset", &off) ||
+        !at(env, r, off, kind == 0 ? fwdCounts[i] : bwdCounts[i], name, &p[i])) {
+      return nullptr;
+    }
+  }
+  if (kind == 0) conv_fused_forward(s, p[1], p[2], hasBias ? p[3] : nullptr, pre, post, p[0]);
+  else conv_fused_backward(s, p[3], p[4], p[5], p[6], pre, post, p[0], p[1], hasBias ? p[2] : nullptr);
+  return undefined(env);
+}
+
+// adamw(mOut, mOutOff, vOut, vOutOff, m, mOff, v, vOff, total, memories Array[3n] (p_i, g_i, pOut_i),
+//       byteOffsets Float64Array[3n], vars Float64Array[4n] (size, offset, stepSize, sqrtBc2 per variable),
+//       hyper Float64Array[6] (beta1, beta2, eps, lr*weightDecay, scale, clipNorm)) -> gradient norm (a number).
+napi_value AdamW(napi_env env, napi_callback_info info) {
+  napi_value argv[13];
+  if (!args(env, info, argv, 13)) return nullptr;
+  Region rmo, rvo, rm, rv;
+  int64_t omo, ovo, om, ov, total;
+  if (!get_region(env, argv[0], "mOut", &rmo) || !get_i64(env, argv[1], "mOutOffset", &omo) ||
+      !get_region(env, argv[2], "vOut", &rvo) || !get_i64(env, argv[3], "vOutOffset", &ovo) ||
+      !get_region(env, argv[4], "m", &rm) || !get_i64(env, argv[5], "mOffset", &om) || !get_region(env, argv[6], "v", &rv) ||
+      !get_i64(env, argv[7], "vOffset", &ov) || !get_i64(env, argv[8], "total", &total)) {
+    return nullptr;
+  }
+  auto f64 = [&](napi_value val, const char* what, size_t need, const double** out) -> bool {
+    napi_typedarray_type type;
+    size_t length = 0, offset = 0;
+    void* data = nullptr;
+    napi_value ab;
+    bool is = false;
+    napi_is_typedarray(env, val, &is);
+    if (!is || napi_get_typedarray_info(env, val, &type, &length, &data, &ab, &offset) != napi_ok ||
+        type != napi_float64_array || length < need) {
+      return fail(env, std::string(what) + " must be a Float64Array of at least " + std::to_string(need) + " values");
+    }
+    *out = static_cast<const double*>(data);
+    return true;
+  };
+  bool isArray = false;
+  uint32_t count = 0;
+  napi_is_array(env, argv[9], &isArray);
+  if (!isArray || napi_get_array_length(env, argv[9], &count) != napi_ok || count % 3 != 0) {
+    fail(env, "memories must be an array of 3 entries per variable");
+    return nullptr;
+  }
+  const int64_t n = count / 3;
+  const double *offs, *vd, *hy;
+  if (!f64(argv[10], "byteOffsets", 3 * n, &offs) || !f64(argv[11], "vars", 4 * n, &vd) || !f64(argv[12], "hyper", 6, &hy)) {
+    return nullptr;
+  }
+  float *mo, *vo;
+  const float *m, *v;
+  if (total < 0 || !at(env, rmo, omo, total, "mOut", &mo) || !at(env, rvo, ovo, total, "vOut", &vo) ||
+      !at(env, rm, om, total, "m", &m) || !at(env, rv, ov, total, "v", &v)) {
+    return nullptr;
+  }
+  std::vector<AdamWVar> vars(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; i++) {
+    AdamWVar& x = vars[static_cast<size_t>(i)];
+    x.size = static_cast<int64_t>(vd[4 * i]);
+    x.offset = static_cast<int64_t>(vd[4 * i + 1]);
+    x.stepSize = vd[4 * i + 2];
+    x.sqrtBc2 = vd[4 * i + 3];
+    if (x.size < 0 || x.offset < 0 || x.offset + x.size > total) {
+      fail(env, "variable " + std::to_string(i) + " [" + std::to_string(x.offset) + ", +" + std::to_string(x.size) +
+                    ") is outside the moments of " + std::to_string(total) + " values");
+      return nullptr;
+    }
+    float* ptr[3];
+    static const char* const names[3] = {"p", "g", "pOut"};
+    for (int k = 0; k < 3; k++) {
+      napi_value mem;
+      Region r;
+      napi_get_element(env, argv[9], static_cast<uint32_t>(3 * i + k), &mem);
+      if (!get_region(env, mem, names[k], &r) || !at(env, r, static_cast<int64_t>(offs[3 * i + k]), x.size, names[k], &ptr[k])) {
+        return nullptr;
+      }
+    }
+    x.p = ptr[0];
+    x.g = ptr[1];
+    x.pOut = ptr[2];
+  }
+  const AdamWHyper h{hy[0], hy[1], hy[2], hy[3], hy[4], hy[5]};
+  const double norm = adamw_step(vars.data(), n, m, v, mo, vo, total, h);
+  napi_value out;
+  napi_create_double(env, norm, &out);
+  return out;
+}
+
+// unary(op 0 exp, out, outOff, x, xOff, n): out[i] = op(x[i]).
+napi_value Unary(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!args(env, info, argv, 6)) return nullptr;
+  int64_t op, oo, ox, n;
+  Region ro, rx;
+  if (!get_i64(env, argv[0], "op", &op) || !get_region(env, argv[1], "out", &ro) || !get_i64(env, argv[2], "outOffset", &oo) ||
+      !get_region(env, argv[3], "x", &rx) || !get_i64(env, argv[4], "xOffset", &ox) || !get_i64(env, argv[5], "n", &n)) {
+    return nullptr;
+  }
+  if (op < 0 || op > kUnaryLast || n < 0) {
+    fail(env, "unary op " + std::to_string(op) + " or size " + std::to_string(n) + " is invalid");
+    return nullptr;
+  }
+  float* out = nullptr;
+  const float* x = nullptr;
+  if (!at(env, ro, oo, n, "out", &out) || !at(env, rx, ox, n, "x", &x)) return nullptr;
+  if (n > 0) unary(static_cast<UnaryOp>(op), x, out, n);
+  return undefined(env);
+}
+
 /** Whether a repeating operand of `size` values fits c[rows, n] (1, or a multiple of n dividing rows*n). */
 bool repeats(int64_t size, int64_t rows, int64_t n) {
   return size == 1 || (n > 0 && size > 0 && size % n == 0 && (rows * n) % size == 0);
@@ -398,15 +557,89 @@ napi_value SetSimd(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// softmaxXent(grad, gradOff, nll, nllOff, logits, logitsOff, targets, targetsOff, n, v): fused softmax cross-entropy
+// rows (xent.h): grad [n, v] = softmax - onehot(target), nll [n] = logsumexp - logit[target]; targets are int32.
+napi_value SoftmaxXent(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  if (!args(env, info, argv, 10)) return nullptr;
+  Region r[4];
+  int64_t off[4], n, v;
+  static const char* const names[4] = {"grad", "nll", "logits", "targets"};
+  for (int i = 0; i < 4; i++)
+    if (!get_region(env, argv[2 * i], names[i], &r[i]) || !get_i64(env, argv[2 * i + 1], names[i], &off[i])) return nullptr;
+  if (!get_i64(env, argv[8], "n", &n) || !get_i64(env, argv[9], "v", &v)) return nullptr;
+  if (n < 0 || v < 0) {
+    fail(env, "softmaxXent: n " + std::to_string(n) + " and v " + std::to_string(v) + " must be >= 0");
+    return nullptr;
+  }
+  float *grad = nullptr, *nll = nullptr;
+  const float* logits = nullptr;
+  const int32_t* targets = nullptr;
+  if (!at(env, r[0], off[0], n * v, "grad", &grad) || !at(env, r[1], off[1], n, "nll", &nll) ||
+      !at(env, r[2], off[2], n * v, "logits", &logits) || !at(env, r[3], off[3], n, "targets", &targets)) {
+    return nullptr;
+  }
+  softmax_xent(logits, targets, n, v, grad, nll);
+  return undefined(env);
+}
+
+// lmFused(op, rows, d, eps, ...(memory, byteOffset) pairs): the fused decoder kernels of lmfused.h, n = rows * d.
+// op 0 SwiGLU forward (out, g, u); 1 SwiGLU backward (dg, du, g, u, dy); 2 RMSNorm forward (y [n], r [rows], x [n],
+// w [d]); 3 RMSNorm backward (dx [n], x [n], w [d], r [rows], dy [n]).
+napi_value LmFused(napi_env env, napi_callback_info info) {
+  napi_value argv[14];
+  if (!args(env, info, argv, 4)) return nullptr;
+  int64_t op, rows, d;
+  double eps;
+  if (!get_i64(env, argv[0], "op", &op) || !get_i64(env, argv[1], "rows", &rows) || !get_i64(env, argv[2], "d", &d) ||
+      !get_f64(env, argv[3], "eps", &eps)) {
+    return nullptr;
+  }
+  static const int kPairs[4] = {3, 5, 4, 5};
+  if (op < 0 || op > 3 || rows < 0 || d < 0) {
+    fail(env, "lmFused: op " + std::to_string(op) + " (0..3), rows " + std::to_string(rows) + " and d " + std::to_string(d) + " (>= 0)");
+    return nullptr;
+  }
+  const int64_t n = rows * d;
+  const int64_t counts[4][5] = {{n, n, n}, {n, n, n, n, n}, {n, rows, n, d}, {n, n, d, rows, n}};
+  size_t argc = 14;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < static_cast<size_t>(4 + 2 * kPairs[op])) {
+    fail(env, "lmFused op " + std::to_string(op) + " needs " + std::to_string(kPairs[op]) + " memory/offset pairs");
+    return nullptr;
+  }
+  float* p[5] = {};
+  for (int i = 0; i < kPairs[op]; i++) {
+    Region r;
+    int64_t off;
+    const std::string what = "lmFused operand " + std::to_string(i);
+    if (!get_region(env, argv[4 + 2 * i], what.c_str(), &r) || !get_i64(env, argv[5 + 2 * i], what.c_str(), &off) ||
+        !at(env, r, off, counts[op][i], what.c_str(), &p[i])) {
+      return nullptr;
+    }
+  }
+  if (n == 0 && op != 2) return undefined(env);
+  if (op == 0) swiglu_forward(p[1], p[2], n, p[0]);
+  else if (op == 1) swiglu_backward(p[2], p[3], p[4], n, p[0], p[1]);
+  else if (op == 2) rmsnorm_forward(p[2], p[3], rows, d, eps, p[0], p[1]);
+  else rmsnorm_backward(p[1], p[2], p[3], p[4], rows, d, p[0]);
+  return undefined(env);
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convFused", nullptr, ConvFused, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"biasAct", nullptr, BiasAct, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poincarePairwise", nullptr, PoincarePairwise, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poincarePairwiseGrad", nullptr, PoincarePairwiseGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxXent", nullptr, SoftmaxXent, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lmFused", nullptr, LmFused, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setSimd", nullptr, SetSimd, nullptr, nullptr, nullptr, napi_default, nullptr},

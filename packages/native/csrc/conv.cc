@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "conv_implicit.h"
 #include "gemm.h"
 #include "pool.h"
 
@@ -97,6 +98,10 @@ struct ColBuf {
 
 void conv2d_forward(const ConvShape& s, const float* x, const float* w, float* y) {
   const int64_t kkc = s.KH * s.KW * s.Cin, ohw = s.OH * s.OW;
+  if (conv_implicit_available()) {
+    conv_forward_implicit(s, x, w, y);
+    return;
+  }
   if (is_pointwise(s)) {
     gemm({x, w, y, s.B * ohw, s.Cout, kkc, kkc, s.Cout, s.Cout, false, false, false});
     return;
@@ -113,6 +118,11 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, float* y
 
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, float* dx) {
   const int64_t kkc = s.KH * s.KW * s.Cin, ohw = s.OH * s.OW;
+  // with a stride most taps of an input pixel read nothing (zero rows): the column path wastes no products there
+  if (conv_implicit_available() && s.strideH == 1 && s.strideW == 1) {
+    conv_backprop_input_implicit(s, dy, w, dx);
+    return;
+  }
   if (is_pointwise(s)) {  // dx = dy w^T
     gemm({dy, w, dx, s.B * ohw, s.Cin, s.Cout, s.Cout, s.Cout, s.Cin, false, true, false});
     return;
@@ -132,6 +142,10 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, 
 
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
   const int64_t kkc = s.KH * s.KW * s.Cin, ohw = s.OH * s.OW;
+  if (conv_implicit_available()) {
+    conv_backprop_filter_implicit(s, x, dy, dw);
+    return;
+  }
   if (is_pointwise(s)) {  // dw = x^T dy
     gemm({x, dy, dw, kkc, s.Cout, s.B * ohw, kkc, s.Cout, s.Cout, true, false, false});
     return;

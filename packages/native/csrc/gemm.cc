@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "pool.h"
+#include "gemm_impl.h"
 #include "simd.h"
 
 namespace llmar {
@@ -12,7 +12,6 @@ namespace llmar {
 // ---------------------------------------------------------------------------------------------------------------
 // Micro-kernels: c[mr x nr] (+)= sum_k a[k*MR + r] * b[k*NR + j] over packed panels; mr <= MR, nr <= NR.
 // ---------------------------------------------------------------------------------------------------------------
-typedef void (*KernelFn)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool acc);
 
 #if LLMAR_X86
 LLMAR_TARGET_AVX512 static void kernel_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
@@ -120,13 +119,6 @@ static void kernel_portable(int64_t kc, const float* a, const float* b, float* c
     for (int j = 0; j < nr; j++) c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
 }
 
-struct Kernel {
-  const char* name;
-  KernelFn fn;
-  int MR, NR;
-  int64_t KC, MC, NC;  // K block; rows of A packed at once; columns of B packed at once (kept in L2)
-};
-
 static const Kernel kPortable = {"portable", kernel_portable, 4, 16, 256, 1024, 256};
 #if LLMAR_X86
 static const Kernel kAvx512 = {"avx512", kernel_avx512, 12, 32, 384, 12 * 256, 512};
@@ -151,6 +143,8 @@ static const Kernel* pick_kernel() {
 static const Kernel* g_kernel = pick_kernel();
 
 const char* simd_name() { return g_kernel->name; }
+
+const Kernel& current_kernel() { return *g_kernel; }
 
 bool set_simd(const char* name) {
   if (std::strcmp(name, "portable") == 0) {
@@ -182,7 +176,45 @@ bool set_simd(const char* name) {
  */
 static constexpr int64_t kTB = 16;
 
-static void pack_a(const GemmArgs& g, int64_t i0, int64_t mb, int64_t k0, int64_t kc, int MR, float* out) {
+#if LLMAR_X86
+/**
+ * dst[t * ldd + r] = src[r * lds + t] for t < kn <= 16 and r < w <= 16 (rows r >= rows read as zero): one 16 x 16 block
+ * transposed in registers (unpack, in-lane shuffle, two 128-bit lane shuffles), instead of 16 x 16 scalar strided
+ * stores. Used by the transposing packs when the CPU has AVX-512, whatever micro-kernel runs.
+ */
+LLMAR_TARGET_AVX512 static void transpose16(const float* src, int64_t lds, int rows, int kn, float* dst, int64_t ldd, int w) {
+  const __mmask16 km = kn >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << kn) - 1u);
+  __m512 r[16], t[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(km, src + i * lds) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {  // r[4i + j], lane L: rows 4i..4i+3 at column 4L + j
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; j++) {  // 4 x 4 transpose of 128-bit lanes across r[j], r[4 + j], r[8 + j], r[12 + j]
+    const __m512 s0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44), s1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE);
+    const __m512 s2 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44), s3 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
+    t[j] = _mm512_shuffle_f32x4(s0, s2, 0x88);
+    t[4 + j] = _mm512_shuffle_f32x4(s0, s2, 0xDD);
+    t[8 + j] = _mm512_shuffle_f32x4(s1, s3, 0x88);
+    t[12 + j] = _mm512_shuffle_f32x4(s1, s3, 0xDD);
+  }
+  const __mmask16 wm = w >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << w) - 1u);
+  for (int c = 0; c < kn; c++) _mm512_mask_storeu_ps(dst + c * ldd, wm, t[c]);
+}
+static const bool g_transpose16 = cpu_has_avx512();
+#endif
+
+void pack_a(const GemmArgs& g, int64_t i0, int64_t mb, int64_t k0, int64_t kc, int MR, float* out) {
   for (int64_t p = 0; p < mb; p += MR) {
     const int rows = static_cast<int>(mb - p < MR ? mb - p : MR);
     float* dst = out + p * kc;
@@ -195,6 +227,15 @@ static void pack_a(const GemmArgs& g, int64_t i0, int64_t mb, int64_t k0, int64_
         for (; r < MR; r++) d[r] = 0.f;
       }
     } else {  // A(i,k) = A[i*lda + k]: transpose in blocks of kTB values of k (one cache line per row per block)
+#if LLMAR_X86
+      if (g_transpose16 && MR <= 16) {
+        for (int64_t kb = 0; kb < kc; kb += kTB) {
+          const int kn = static_cast<int>(kc - kb < kTB ? kc - kb : kTB);
+          transpose16(g.A + (i0 + p) * g.lda + k0 + kb, g.lda, rows, kn, dst + kb * MR, MR, MR);
+        }
+        continue;
+      }
+#endif
       for (int64_t kb = 0; kb < kc; kb += kTB) {
         const int64_t kn = kc - kb < kTB ? kc - kb : kTB;
         float* d = dst + kb * MR;
@@ -209,7 +250,7 @@ static void pack_a(const GemmArgs& g, int64_t i0, int64_t mb, int64_t k0, int64_
   }
 }
 
-static void pack_b(const GemmArgs& g, int64_t j0, int64_t nb, int64_t k0, int64_t kc, int NR, float* out) {
+void pack_b(const GemmArgs& g, int64_t j0, int64_t nb, int64_t k0, int64_t kc, int NR, float* out) {
   for (int64_t p = 0; p < nb; p += NR) {
     const int cols = static_cast<int>(nb - p < NR ? nb - p : NR);
     float* dst = out + p * kc;
@@ -226,6 +267,16 @@ static void pack_b(const GemmArgs& g, int64_t j0, int64_t nb, int64_t k0, int64_
         }
       }
     } else {  // B(k,j) = B[j*ldb + k]: transpose in blocks of kTB values of k, so the lines written stay in L1
+#if LLMAR_X86
+      if (g_transpose16 && NR % 16 == 0) {
+        for (int64_t kb = 0; kb < kc; kb += kTB) {
+          const int kn = static_cast<int>(kc - kb < kTB ? kc - kb : kTB);
+          for (int h = 0; h < NR; h += 16)  // 16 columns at a time; columns past the edge are zero
+            transpose16(g.B + (j0 + p + h) * g.ldb + k0 + kb, g.ldb, cols - h, kn, dst + kb * NR + h, NR, 16);
+        }
+        continue;
+      }
+#endif
       for (int64_t kb = 0; kb < kc; kb += kTB) {
         const int64_t kn = kc - kb < kTB ? kc - kb : kTB;
         float* d = dst + kb * NR;
@@ -240,21 +291,6 @@ static void pack_b(const GemmArgs& g, int64_t j0, int64_t nb, int64_t k0, int64_
   }
 }
 
-/** Per-thread 64-byte aligned scratch, grown on demand and kept (malloc + manual alignment: portable to MSVC too). */
-struct Scratch {
-  void* raw = nullptr;
-  float* ptr = nullptr;
-  size_t cap = 0;
-  float* get(size_t n) {
-    if (n > cap) {
-      std::free(raw);
-      raw = std::malloc(n * sizeof(float) + 64);
-      ptr = raw ? reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(raw) + 63) & ~static_cast<uintptr_t>(63)) : nullptr;
-      cap = raw ? n : 0;
-    }
-    return ptr;
-  }
-};
 static thread_local Scratch tl_a, tl_b;
 
 void gemm_serial(const GemmArgs& g) {
@@ -292,63 +328,6 @@ void gemm_serial(const GemmArgs& g) {
         }
       }
     }
-  }
-}
-
-static constexpr int64_t kThreadMinMacs = int64_t(1) << 18;  // below this, waking a thread costs more than it saves
-
-void gemm(const GemmArgs& g) {
-  Pool& pool = Pool::instance();
-  const int nt = pool.size();
-  if (nt <= 1 || g.M * g.N * g.K < kThreadMinMacs || g.K <= 0) {
-    gemm_serial(g);
-    return;
-  }
-  const Kernel& kn = *g_kernel;
-  // Split the longer side in whole micro-tiles; each thread packs its own panels (no synchronisation inside).
-  const bool splitM = g.M * kn.NR >= g.N * kn.MR;
-  const int64_t unit = splitM ? kn.MR : kn.NR;
-  const int64_t len = splitM ? g.M : g.N;
-  const int64_t units = (len + unit - 1) / unit;
-  // More tasks than threads (pieces of >= 384 rows/columns, at most 4 per thread) let a thread that runs while another
-  // is descheduled (a busy machine) take over its share; each piece re-packs the other operand, hence the floor.
-  int64_t pieces = nt;
-  while (pieces < 4 * nt && (units * unit) / (pieces * 2) >= 384) pieces *= 2;
-  const int64_t per = ((units + pieces - 1) / pieces) * unit;
-  const int64_t tasks = (len + per - 1) / per;
-  pool.run(tasks, [&](int64_t t) {
-    GemmArgs s = g;
-    const int64_t start = t * per;
-    const int64_t n = len - start < per ? len - start : per;
-    if (splitM) {
-      s.M = n;
-      s.A = g.ta ? g.A + start : g.A + start * g.lda;
-      s.C = g.C + start * g.ldc;
-    } else {
-      s.N = n;
-      s.B = g.tb ? g.B + start * g.ldb : g.B + start;
-      s.C = g.C + start;
-    }
-    gemm_serial(s);
-  });
-}
-
-void gemm_batched(const GemmArgs& g, int64_t batch, const int32_t* ai, const int32_t* bi, int64_t a_stride,
-                  int64_t b_stride, int64_t c_stride) {
-  auto one = [&](int64_t b, bool threaded) {
-    GemmArgs s = g;
-    s.A = g.A + (ai ? ai[b] : b) * a_stride;
-    s.B = g.B + (bi ? bi[b] : b) * b_stride;
-    s.C = g.C + b * c_stride;
-    if (threaded) gemm(s);
-    else gemm_serial(s);
-  };
-  Pool& pool = Pool::instance();
-  const int64_t macs = g.M * g.N * g.K;
-  if (batch >= 2 && pool.size() > 1 && batch * macs >= kThreadMinMacs && (batch >= 4 * pool.size() || macs < (int64_t(1) << 22))) {
-    pool.run(batch, [&](int64_t b) { one(b, false); });
-  } else {
-    for (int64_t b = 0; b < batch; b++) one(b, true);
   }
 }
 

@@ -1,6 +1,13 @@
 #include "pool.h"
 
+#include <chrono>
 #include <cstdlib>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LLMAR_CPU_RELAX() _mm_pause()
+#else
+#define LLMAR_CPU_RELAX() std::this_thread::yield()
+#endif
 
 namespace llmar {
 
@@ -36,17 +43,37 @@ void Pool::resize(int n) {
 
 static thread_local bool tl_in_job = false;  // a task that calls run() again runs the inner job inline
 
-void Pool::worker() {
-  uint64_t seen = 0;
+bool Pool::in_job() { return tl_in_job; }
+
+/** Spin until pred() or about `us` microseconds passed; returns pred(). */
+template <class Pred>
+static bool spin_until(Pred pred, int us) {
+  if (pred()) return true;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
   for (;;) {
+    for (int i = 0; i < 64; i++) {
+      LLMAR_CPU_RELAX();
+      if (pred()) return true;
+    }
+    if (std::chrono::steady_clock::now() >= end) return pred();
+  }
+}
+
+static constexpr int kWorkerSpinUs = 50;  // a worker's spin after a job, waiting for the next one (pack → compute)
+static constexpr int kCallerSpinUs = 20;   // the caller's spin waiting for the workers' last tasks
+
+void Pool::worker() {
+  uint64_t seen = generation_.load();
+  for (;;) {
+    spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; }, kWorkerSpinUs);
     const std::function<void(int64_t)>* job;
     int64_t tasks;
     {
       std::unique_lock<std::mutex> lock(m_);
-      cv_.wait(lock, [&] { return generation_ != seen; });
-      seen = generation_;
-      if (job_ == nullptr || joined_ >= active_) continue;  // job already over, or enough helpers
-      joined_++;
+      cv_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+      seen = generation_.load(std::memory_order_relaxed);
+      if (job_ == nullptr || joined_.load() >= active_) continue;  // job already over, or enough helpers
+      joined_.fetch_add(1);
       job = job_;
       tasks = tasks_;
     }
@@ -57,11 +84,9 @@ void Pool::worker() {
       mine++;
     }
     tl_in_job = false;
-    {
-      std::lock_guard<std::mutex> lock(m_);
-      done_ += mine;
-      joined_--;
-    }
+    done_.fetch_add(mine);
+    joined_.fetch_sub(1);
+    { std::lock_guard<std::mutex> lock(m_); }  // a caller about to sleep on done_cv_ has checked or will see the counts
     done_cv_.notify_all();
   }
 }
@@ -79,10 +104,9 @@ void Pool::run(int64_t tasks, const std::function<void(int64_t)>& fn) {
     job_ = &fn;
     tasks_ = tasks;
     next_.store(0);
-    done_ = 0;
-    joined_ = 0;
+    done_.store(0);
     active_ = static_cast<int>(tasks - 1 < size_ - 1 ? tasks - 1 : size_ - 1);
-    generation_++;
+    generation_.fetch_add(1);
   }
   cv_.notify_all();
   int64_t mine = 0;
@@ -90,9 +114,12 @@ void Pool::run(int64_t tasks, const std::function<void(int64_t)>& fn) {
     fn(t);
     mine++;
   }
+  done_.fetch_add(mine);
+  auto finished = [&] { return done_.load() == tasks && joined_.load() == 0; };
+  spin_until(finished, kCallerSpinUs);
+  // Checked again under m_ (workers join under m_): no worker can join this job once job_ is cleared here.
   std::unique_lock<std::mutex> lock(m_);
-  done_ += mine;
-  done_cv_.wait(lock, [&] { return done_ == tasks_ && joined_ == 0; });
+  done_cv_.wait(lock, finished);
   job_ = nullptr;
   tl_in_job = false;
 }

@@ -1,5 +1,6 @@
-// A persistent thread pool: workers are started once and sleep on a condition variable between jobs, so a job costs a
-// wake-up, not a thread start. One job runs at a time (a mutex serialises callers from several Node environments).
+// A persistent thread pool: workers are started once; between jobs they spin for a short while (~50 us, so the several
+// jobs of one kernel, e.g. pack then compute, start without a futex wake-up each) and then sleep on a condition variable.
+// One job runs at a time (a mutex serialises callers from several Node environments).
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -23,6 +24,8 @@ class Pool {
    */
   void run(int64_t tasks, const std::function<void(int64_t)>& fn);
   static Pool& instance();
+  /** Whether the calling thread is running a task of a job (a run() from there executes inline). */
+  static bool in_job();
 
  private:
   explicit Pool(int n);
@@ -36,10 +39,10 @@ class Pool {
   const std::function<void(int64_t)>* job_ = nullptr;
   int64_t tasks_ = 0;
   std::atomic<int64_t> next_{0};
-  int64_t done_ = 0;
-  uint64_t generation_ = 0;
-  int active_ = 0;  // workers allowed to join the current job
-  int joined_ = 0;
+  std::atomic<int64_t> done_{0};       // tasks finished
+  std::atomic<uint64_t> generation_{0};  // bumped (under m_) for every job
+  int active_ = 0;                     // workers allowed to join the current job
+  std::atomic<int> joined_{0};         // workers inside the current job (incremented under m_)
 };
 
 }  // namespace llmar

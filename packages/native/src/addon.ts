@@ -23,6 +23,20 @@ export interface NativeAddon {
   conv(kind: 0 | 1 | 2, out: NativeMemory, outOffset: number, p: NativeMemory, pOffset: number, q: NativeMemory,
     qOffset: number, shape: Int32Array): void;
   /**
+   * A 1-D/2-D conv layer fused with its bias and ReLUs (flags: 1 ReLU on the input, 2 on the output, 4 bias), shape as
+   * in {@link conv}. kind 0: memory pairs (y, x, filter, bias) → y = post(conv(pre(x), filter) + bias); kind 1: pairs
+   * (dx, dfilter, dbias, x, filter, y, dy) → the three gradients (bias pairs may be null when flag 4 is off).
+   */
+  convFused(kind: 0 | 1, shape: Int32Array, flags: number, ...memoryOffsetPairs: (NativeMemory | number | null)[]): void;
+  /**
+   * One fused AdamW step (see csrc/adamw.h): moments m, v (flat, `total` values) → mOut, vOut; per variable i the
+   * memories[3i..3i+2] = (p, g, pOut) at byteOffsets[3i..], vars[4i..] = (size, offset in the moments, stepSize,
+   * sqrtBc2); hyper = (beta1, beta2, eps, lr·weightDecay, scale, clipNorm). Returns the gradient norm (after scale).
+   */
+  adamw(mOut: NativeMemory, mOutOffset: number, vOut: NativeMemory, vOutOffset: number, m: NativeMemory, mOffset: number,
+    v: NativeMemory, vOffset: number, total: number, memories: NativeMemory[], byteOffsets: Float64Array, vars: Float64Array,
+    hyper: Float64Array): number;
+  /**
    * In place c[rows, n] = act(c + bias); bias (or null) and prelu weights repeat every biasSize / preluSize values
    * (1, or a multiple of n dividing rows*n); act codes in {@link ACTIVATION_CODES}; alpha is the leakyrelu slope.
    */
@@ -32,6 +46,8 @@ export interface NativeAddon {
   /** out[i] = a[i % aSize] op b[i % bSize] for i < n (op 0 add, 1 sub, 2 mul); each size is n or divides it. */
   binary(op: number, out: NativeMemory, outOffset: number, a: NativeMemory, aOffset: number, aSize: number,
     b: NativeMemory, bOffset: number, bSize: number, n: number): void;
+  /** out[i] = op(x[i]) for i < n (op 0: exp). */
+  unary(op: number, out: NativeMemory, outOffset: number, x: NativeMemory, xOffset: number, n: number): void;
   /** out[o, i] = sum over r of x[o, r, i] (x laid out [outer, reduce, inner]), accumulated in double. */
   reduceSum(out: NativeMemory, outOffset: number, x: NativeMemory, xOffset: number, outer: number, reduce: number,
     inner: number): void;
@@ -45,6 +61,17 @@ export interface NativeAddon {
   poincarePairwiseGrad(gxy: NativeMemory, gxyOffset: number, gx2: NativeMemory, gx2Offset: number, gy2: NativeMemory,
     gy2Offset: number, xy: NativeMemory, xyOffset: number, x2: NativeMemory, x2Offset: number, y2: NativeMemory,
     y2Offset: number, g: NativeMemory, gOffset: number, n: number, m: number, c: number): void;
+  /**
+   * Fused softmax cross-entropy rows: grad [n, v] = softmax(logits) − onehot(targets), nll [n] = logsumexp − logit[target]
+   * (targets int32; one outside [0, v) gives NaN).
+   */
+  softmaxXent(grad: NativeMemory, gradOffset: number, nll: NativeMemory, nllOffset: number, logits: NativeMemory,
+    logitsOffset: number, targets: NativeMemory, targetsOffset: number, n: number, v: number): void;
+  /**
+   * Fused decoder kernels over n = rows·d values: op 0 SwiGLU (out, g, u), 1 its gradient (dg, du, g, u, dy), 2 RMSNorm
+   * (y, r [rows], x, w [d]) with eps, 3 its gradient with respect to x (dx, x, w, r, dy); memory/offset pairs in that order.
+   */
+  lmFused(op: 0 | 1 | 2 | 3, rows: number, d: number, eps: number, ...memoryOffsetPairs: (NativeMemory | number)[]): void;
   /** The micro-kernel in use and the thread count. */
   info(): { simd: 'avx512' | 'avx2' | 'portable'; threads: number };
   /** Threads used by the kernels (1..64). @default the machine's cores, or env LLMAR_NATIVE_THREADS */

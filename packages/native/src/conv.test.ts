@@ -1,6 +1,6 @@
 // The Llmar* conv kernels (what @llmar/tensor's conv1d calls when native kernels are registered) against a float64
 // reference, including stride and dilation together, which tfjs's own conv2d op and gradient refuse.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadAddon } from './addon';
@@ -54,6 +54,13 @@ describe.skipIf(!addon)(`Llmar* conv kernels on ${BACKEND} against float64`, () 
     await tf.ready();
     expect(registerNativeKernels(tf as unknown as TfLike, BACKEND).reason).toBeUndefined();
   });
+  // every micro-kernel level this CPU has: AVX-512 runs the implicit-GEMM convolutions, the others im2col + GEMM
+  const initialSimd = addon?.info().simd;
+  const simds = addon ? (['avx512', 'avx2', 'portable'] as const).filter((s) => addon.setSimd(s)) : [];
+  if (addon && initialSimd) addon.setSimd(initialSimd);
+  afterAll(() => {
+    if (addon && initialSimd) addon.setSimd(initialSimd);
+  });
 
   const r = rng(31);
   for (let t = 0; t < 10; t++) {
@@ -76,22 +83,26 @@ describe.skipIf(!addon)(`Llmar* conv kernels on ${BACKEND} against float64`, () 
         strides: [g.sh, g.sw], pad: [[0, 0], [g.pt, g.pb], [g.pl, g.pr], [0, 0]], dataFormat: 'NHWC',
         dilations: [g.dh, g.dw], dimRoundingMode: undefined,
       };
-      const n0 = tf.memory().numTensors;
-      const got = tf.tidy(() => {
-        const xt = tf.tensor(x, [g.B, g.H, g.W, g.cin]), wt = tf.tensor(w, [g.kh, g.kw, g.cin, g.cout]);
-        const dyt = tf.tensor(dy, [g.B, OH, OW, g.cout]);
-        const run = (name: string, inputs: tf.NamedTensorMap, extra: object) =>
-          (tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync();
-        return {
-          y: run('LlmarConv2D', { x: xt, filter: wt }, {}),
-          dx: run('LlmarConv2DBackpropInput', { dy: dyt, filter: wt }, { inputShape: xt.shape }),
-          dw: run('LlmarConv2DBackpropFilter', { x: xt, dy: dyt }, { filterShape: wt.shape }),
-        };
-      });
-      expect(tf.memory().numTensors).toBe(n0);
-      expect(relErr(got.y, want.y)).toBeLessThan(TOL);
-      expect(relErr(got.dx, want.dx)).toBeLessThan(TOL);
-      expect(relErr(got.dw, want.dw)).toBeLessThan(TOL);
+      for (const simd of simds) {
+        addon!.setSimd(simd);
+        const n0 = tf.memory().numTensors;
+        const got = tf.tidy(() => {
+          const xt = tf.tensor(x, [g.B, g.H, g.W, g.cin]), wt = tf.tensor(w, [g.kh, g.kw, g.cin, g.cout]);
+          const dyt = tf.tensor(dy, [g.B, OH, OW, g.cout]);
+          const run = (name: string, inputs: tf.NamedTensorMap, extra: object) =>
+            (tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync();
+          return {
+            y: run('LlmarConv2D', { x: xt, filter: wt }, {}),
+            dx: run('LlmarConv2DBackpropInput', { dy: dyt, filter: wt }, { inputShape: xt.shape }),
+            dw: run('LlmarConv2DBackpropFilter', { x: xt, dy: dyt }, { filterShape: wt.shape }),
+          };
+        });
+        expect(tf.memory().numTensors).toBe(n0);
+        expect(relErr(got.y, want.y), simd).toBeLessThan(TOL);
+        expect(relErr(got.dx, want.dx), simd).toBeLessThan(TOL);
+        expect(relErr(got.dw, want.dw), simd).toBeLessThan(TOL);
+      }
+      addon!.setSimd(initialSimd!);
     });
   }
 

@@ -84,3 +84,22 @@ export function makeSum(ctx: KernelContext, stock: KernelFunc | undefined): Kern
     return out;
   };
 }
+
+/** Native float32 Exp (glibc expf, threaded for large tensors); other dtypes go to the stock kernel. */
+export function makeExp(ctx: KernelContext, stock: KernelFunc | undefined): KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as TensorInfoLike | undefined;
+    if (!x || x.dtype !== 'float32') {
+      if (stock) return stock(args);
+      throw new NativeError('BAD_ARGUMENT', `Exp: unsupported input [${x?.shape}] ${x?.dtype}`);
+    }
+    const acc = accessFor(ctx.kind, args.backend);
+    const out = acc.alloc([...x.shape]);
+    const n = prod(x.shape);
+    if (n === 0) return out;
+    const [om, oo] = acc.ref(out);
+    const [xm, xo] = acc.ref(x);
+    ctx.addon.unary(0, om, oo, xm, xo, n);
+    return out;
+  };
+}

@@ -49,6 +49,45 @@ describe.skipIf(!addon)('native SGEMM against float64', () => {
     expect(Array.from(two)).toEqual(Array.from(one));
   });
 
+  // The threaded drivers (csrc/gemm_threads.cc): shared packing with several K blocks, the K split (K long next to M
+  // and N), and the split of a long side (M or N >= 4096); every transpose combination, odd sizes, with accumulate.
+  const schemes: [string, number, number, number][] = [
+    ['shared packing', 97, 75, 801],
+    ['K split', 23, 41, 3301],
+    ['long N split', 9, 4133, 37],
+    ['long M split', 4101, 7, 19],
+  ];
+  for (const simd of simds) {
+    it(`${simd}: threaded schemes equal float64 (every transpose, accumulate)`, () => {
+      addon!.setSimd(simd);
+      addon!.setThreads(2);
+      const r = rng(simd.length * 31 + 1);
+      schemes.forEach(([name, M, N, K], si) => {
+        for (let t = 0; t < 4; t++) {
+          if (simd !== 'avx512' && t % 2 === 1) continue; // fewer cases for the slower kernels
+          const ta = t >= 2, tb = t % 2 === 1, accumulate = (t + si) % 2 === 0;
+          const a = r.normal(M * K), b = r.normal(K * N), c0 = r.normal(M * N);
+          const c = Float32Array.from(c0);
+          addon!.gemm(c, 0, a, 0, b, 0, new Int32Array([1, M, N, K, +ta, +tb, 1, 1]), null, null, accumulate);
+          const want = refGemm(a, b, M, N, K, ta, tb).map((v, i) => (accumulate ? v + c0[i] : v));
+          expect(relErr(c, want), `${name} M ${M} N ${N} K ${K} ta ${ta} tb ${tb} acc ${accumulate}`).toBeLessThan(TOL);
+        }
+      });
+    });
+  }
+
+  it('shared packing over threads equals the single-thread result bit for bit (several K and row blocks)', () => {
+    const r = rng(8);
+    const M = 3100, N = 70, K = 500; // more rows than one packed group of the AVX-512 kernel (3072)
+    const a = r.normal(M * K), b = r.normal(K * N);
+    const one = new Float32Array(M * N), two = new Float32Array(M * N);
+    addon!.setThreads(1);
+    addon!.gemm(one, 0, a, 0, b, 0, new Int32Array([1, M, N, K, 1, 0, 1, 1]));
+    addon!.setThreads(2);
+    addon!.gemm(two, 0, a, 0, b, 0, new Int32Array([1, M, N, K, 1, 0, 1, 1]));
+    expect(Array.from(two)).toEqual(Array.from(one));
+  });
+
   it('batched with index maps (broadcasting), byte offsets and accumulate', () => {
     const r = rng(11);
     const M = 5, N = 9, K = 17, batch = 6, aCount = 2, bCount = 3;

@@ -16,6 +16,8 @@ export {
 export { loadAddon, addonPath, ACTIVATION_CODES, type NativeAddon, type NativeMemory } from './addon';
 export { planMatMul, type MatMulPlan } from './matmul';
 export { LLMAR_CONV_KERNELS } from './conv';
+export { CONV_FUSED_KERNELS } from './convFused';
+export { ADAMW_KERNEL } from './adamw';
 export { POINCARE_KERNELS } from './poincare';
 export { NativeError, type NativeErrorCode } from './errors';
 export type { TfLike, KernelArgs, KernelFunc, KernelConfigLike, Conv2DInfoLike } from './types';

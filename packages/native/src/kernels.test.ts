@@ -121,6 +121,21 @@ function elementwiseCases(): Case[] {
     const f = (xs: tf.Tensor[]) => tf.sum(xs[0], axis ?? undefined, keep);
     out.push({ name: `Sum [${shape}] axis ${JSON.stringify(axis)} keepDims ${keep}`, inputs: [x], run: withGrads(f, 200 + t) });
   });
+  // Exp (values and gradient) and GatherV2 (values; the stock gradient needs UnsortedSegmentSum, absent on wasm)
+  for (const shape of [[7, 33], [1], [300, 129], [0, 3]]) {
+    const x = input(r, shape);
+    out.push({ name: `Exp [${shape}]`, inputs: [x], run: withGrads((xs) => tf.exp(xs[0]), 300 + shape[0]) });
+  }
+  const gathers: [number[], number[], number][] = [[[50, 7], [5], 0], [[4, 9, 3], [2, 2], 1], [[6, 20], [7], 1], [[3, 40], [0], 0], [[11, 64], [9, 3], 0]];
+  gathers.forEach(([shape, idxShape, axis]) => {
+    const x = input(r, shape);
+    const n = idxShape.reduce((a, b) => a * b, 1);
+    const idx = Int32Array.from({ length: n }, () => r.int(0, shape[axis] - 1));
+    out.push({
+      name: `GatherV2 [${shape}] indices [${idxShape}] axis ${axis}`, inputs: [x],
+      run: (xs) => [tf.gather(xs[0], tf.tensor(idx, idxShape, 'int32'), axis)],
+    });
+  });
   return out;
 }
 
@@ -146,7 +161,7 @@ describe.skipIf(!addon)(`native kernels on ${BACKEND} equal the stock cpu kernel
   });
 
   it('registers the matMul and conv kernels', () => {
-    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'LlmarConv2D', 'Add', 'Sub', 'Multiply', 'Sum']) {
+    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'LlmarConv2D', 'Add', 'Sub', 'Multiply', 'Sum', 'Exp', 'GatherV2', 'Identity']) {
       expect(registered).toContain(k);
     }
     expect(registerNativeKernels(TF, BACKEND).kernels).toEqual(registered); // idempotent

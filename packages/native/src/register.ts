@@ -2,9 +2,15 @@ import { accessFor, missingInternals } from './access';
 import { loadAddon, type NativeAddon } from './addon';
 import { makeConv } from './conv';
 import { makeBatchMatMul, makeFusedMatMul } from './matmul';
-import { makeBinary, makeSum } from './elementwise';
+import { makeBinary, makeExp, makeSum } from './elementwise';
 import { makePoincarePairwise, makePoincarePairwiseGrad } from './poincare';
 import { makeSplitV } from './split';
+import { makeSoftmaxXent } from './xent';
+import { makeRmsNorm, makeSwiGlu } from './lmfused';
+import { makeCast, makeIdentity } from './identity';
+import { makeConv1dBiasAct, makeConv1dBiasActGrad } from './convFused';
+import { makeAdamW } from './adamw';
+import { makeGatherV2 } from './gather';
 import type { KernelConfigLike, KernelContext, KernelFunc, TfLike } from './types';
 
 /** The tfjs version whose private internals (wasm heap, memory offsets, output allocator) this package relies on. */
@@ -40,8 +46,20 @@ const FACTORIES: Record<string, Factory> = {
   Multiply: (c, s) => makeBinary(c, 'Multiply', s),
   Sum: makeSum,
   SplitV: makeSplitV,
+  Identity: makeIdentity,
+  Cast: makeCast,
+  LlmarConv1dBiasAct: (c) => makeConv1dBiasAct(c),
+  LlmarConv1dBiasActGrad: (c) => makeConv1dBiasActGrad(c),
+  LlmarAdamW: (c) => makeAdamW(c),
+  GatherV2: makeGatherV2,
+  Exp: makeExp,
   LlmarPoincarePairwise: (c) => makePoincarePairwise(c),
   LlmarPoincarePairwiseGrad: (c) => makePoincarePairwiseGrad(c),
+  LlmarSoftmaxXent: (c) => makeSoftmaxXent(c),
+  LlmarSwiGlu: (c) => makeSwiGlu(c, false),
+  LlmarSwiGluGrad: (c) => makeSwiGlu(c, true),
+  LlmarRmsNorm: (c) => makeRmsNorm(c, false),
+  LlmarRmsNormGrad: (c) => makeRmsNorm(c, true),
 };
 /**
  * Every kernel this package can serve: tfjs names, the Llmar* conv names used by @llmar/tensor's conv1d, and the
