@@ -173,10 +173,10 @@ export function paperDefaults(): RunConfig {
 export function cpuDefaults(): RunConfig {
   const c = paperDefaults();
   c.name = 'cpu';
-  c.tokenizer = { ...c.tokenizer, width: 64, codebookSize: 128, mmdSamples: 128, lambda1: 0.25, deadCodeThreshold: 1, lr: 2e-3, batchSize: 32, steps: 1000 };
+  c.tokenizer = { ...c.tokenizer, width: 64, codebookSize: 128, mmdSamples: 128, lambda1: 0.25, deadCodeThreshold: 1, lr: 1e-3, batchSize: 32, steps: 1500 };
   c.llm.random = { dim: 64, nLayers: 2, nHeads: 4, nKvHeads: 4, hiddenDim: 172, vocabSize: 256, seed: 1234, outputScale: 3 };
   c.stage2 = { ...c.stage2, lora: { r: 16, alpha: 32, dropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
-    lr: 5e-3, batchSize: 32, microBatch: 32, steps: 600, warmup: 20 };
+    lr: 3e-3, batchSize: 32, microBatch: 32, steps: 1000, warmup: 20 };
   c.eval = { method: 'both', batchSize: 32, maxSamples: 0 };
   c.run = { checkpointEvery: 100, logEvery: 25 };
   return c;
