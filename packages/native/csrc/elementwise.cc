@@ -97,6 +97,10 @@ void binary(BinaryOp op, const float* a, int64_t aSize, const float* b, int64_t 
       case kAdd: binary_range([](float x, float y) { return x + y; }, a, aSize, b, bSize, out, lo, hi); break;
       case kSub: binary_range([](float x, float y) { return x - y; }, a, aSize, b, bSize, out, lo, hi); break;
       case kMul: binary_range([](float x, float y) { return x * y; }, a, aSize, b, bSize, out, lo, hi); break;
+      // NaN in either operand gives NaN (x + y is NaN then), like tfjs's Math.min / Math.max
+      // (written as selects without short-circuits so that the loops vectorise)
+      case kMin: binary_range([](float x, float y) { const float m = y < x ? y : x; return y != y ? y : m; }, a, aSize, b, bSize, out, lo, hi); break;
+      case kMax: binary_range([](float x, float y) { const float m = y > x ? y : x; return y != y ? y : m; }, a, aSize, b, bSize, out, lo, hi); break;
     }
   });
 }

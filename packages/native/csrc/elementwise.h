@@ -15,12 +15,12 @@ constexpr int64_t kActLast = 6;
 void bias_activation(float* c, int64_t rows, int64_t n, const float* bias, int64_t biasSize, Activation act, float alpha,
                      const float* prelu, int64_t preluSize);
 
-enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2 };
-constexpr int64_t kBinaryLast = 2;
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kMin = 3, kMax = 4 };
+constexpr int64_t kBinaryLast = 4;
 
 /**
  * out[i] = a[i % aSize] op b[i % bSize] for i < n, where aSize and bSize each equal n or divide it (one operand's shape
- * is a suffix of the other's). out may alias a or b.
+ * is a suffix of the other's). out may alias a or b. kMin / kMax give NaN when either operand is NaN (as tfjs does).
  */
 void binary(BinaryOp op, const float* a, int64_t aSize, const float* b, int64_t bSize, float* out, int64_t n);
 

@@ -43,10 +43,10 @@ export interface NativeAddon {
   biasAct(c: NativeMemory, cOffset: number, rows: number, n: number, bias: NativeMemory | null, biasOffset: number,
     biasSize: number, activation: number, alpha: number, prelu?: NativeMemory | null, preluOffset?: number,
     preluSize?: number): void;
-  /** out[i] = a[i % aSize] op b[i % bSize] for i < n (op 0 add, 1 sub, 2 mul); each size is n or divides it. */
+  /** out[i] = a[i % aSize] op b[i % bSize] for i < n (op 0 add, 1 sub, 2 mul, 3 min, 4 max); each size is n or divides it. */
   binary(op: number, out: NativeMemory, outOffset: number, a: NativeMemory, aOffset: number, aSize: number,
     b: NativeMemory, bOffset: number, bSize: number, n: number): void;
-  /** out[i] = op(x[i]) for i < n (op 0: exp). */
+  /** out[i] = op(x[i]) for i < n (op 0: exp, 1: log). */
   unary(op: number, out: NativeMemory, outOffset: number, x: NativeMemory, xOffset: number, n: number): void;
   /** out[o, i] = sum over r of x[o, r, i] (x laid out [outer, reduce, inner]), accumulated in double. */
   reduceSum(out: NativeMemory, outOffset: number, x: NativeMemory, xOffset: number, outer: number, reduce: number,

@@ -13,10 +13,10 @@ export function repeatsOver(small: number[], big: number[]): boolean {
   return s.every((d, i) => d === big[big.length - s.length + i]);
 }
 
-const BINARY_CODES = { Add: 0, Sub: 1, Multiply: 2 } as const;
+const BINARY_CODES = { Add: 0, Sub: 1, Multiply: 2, Minimum: 3, Maximum: 4 } as const;
 
 /**
- * Native float32 Add / Sub / Multiply when the shapes are equal or one operand repeats over the other (a bias [N] over
+ * Native float32 Add / Sub / Multiply / Minimum / Maximum when the shapes are equal or one operand repeats over the other (a bias [N] over
  * [M, N], a scalar, [H, W] over [B, H, W]); other broadcasts and dtypes go to the stock kernel.
  */
 export function makeBinary(ctx: KernelContext, name: keyof typeof BINARY_CODES, stock: KernelFunc | undefined): KernelFunc {
@@ -85,13 +85,19 @@ export function makeSum(ctx: KernelContext, stock: KernelFunc | undefined): Kern
   };
 }
 
-/** Native float32 Exp (glibc expf, threaded for large tensors); other dtypes go to the stock kernel. */
-export function makeExp(ctx: KernelContext, stock: KernelFunc | undefined): KernelFunc {
+const UNARY_CODES = { Exp: 0, Log: 1 } as const;
+
+/**
+ * Native float32 Exp (a vector exp on AVX-512, glibc expf elsewhere) and Log (glibc logf), threaded for large tensors;
+ * other dtypes go to the stock kernel.
+ */
+export function makeUnary(ctx: KernelContext, name: keyof typeof UNARY_CODES, stock: KernelFunc | undefined): KernelFunc {
+  const code = UNARY_CODES[name];
   return (args) => {
     const x = args.inputs.x as TensorInfoLike | undefined;
     if (!x || x.dtype !== 'float32') {
       if (stock) return stock(args);
-      throw new NativeError('BAD_ARGUMENT', `Exp: unsupported input [${x?.shape}] ${x?.dtype}`);
+      throw new NativeError('BAD_ARGUMENT', `${name}: unsupported input [${x?.shape}] ${x?.dtype}`);
     }
     const acc = accessFor(ctx.kind, args.backend);
     const out = acc.alloc([...x.shape]);
@@ -99,7 +105,7 @@ export function makeExp(ctx: KernelContext, stock: KernelFunc | undefined): Kern
     if (n === 0) return out;
     const [om, oo] = acc.ref(out);
     const [xm, xo] = acc.ref(x);
-    ctx.addon.unary(0, om, oo, xm, xo, n);
+    ctx.addon.unary(code, om, oo, xm, xo, n);
     return out;
   };
 }

@@ -104,12 +104,14 @@ function elementwiseCases(): Case[] {
     [[7, 33], [7, 33]], [[9, 40], [40]], [[40], [9, 40]], [[5, 6, 7], [6, 7]], [[3, 1, 8], [8]], [[11, 13], [1]],
     [[2, 3], []], [[6, 1], [6, 5]], [[0, 4], [4]],
   ];
-  const ops = { Add: tf.add, Sub: tf.sub, Multiply: tf.mul } as const;
+  const ops = { Add: tf.add, Sub: tf.sub, Multiply: tf.mul, Minimum: tf.minimum, Maximum: tf.maximum } as const;
   pairs.forEach(([sa, sb], t) => {
     for (const [name, op] of Object.entries(ops)) {
       const a = input(r, sa), b = input(r, sb);
       const f = (xs: tf.Tensor[]) => op(xs[0], xs[1]);
-      out.push({ name: `${name} [${sa}] [${sb}]`, inputs: [a, b], run: withGrads(f, 100 + t) });
+      // tfjs 4.22's own Minimum / Maximum gradients do not reduce broadcast axes: gradients for equal shapes only
+      const graded = !['Minimum', 'Maximum'].includes(name) || sa.join() === sb.join();
+      out.push({ name: `${name} [${sa}] [${sb}]`, inputs: [a, b], run: graded ? withGrads(f, 100 + t) : (xs) => [f(xs)] });
     }
   });
   const sums: [number[], number | number[] | null, boolean][] = [
@@ -121,6 +123,12 @@ function elementwiseCases(): Case[] {
     const f = (xs: tf.Tensor[]) => tf.sum(xs[0], axis ?? undefined, keep);
     out.push({ name: `Sum [${shape}] axis ${JSON.stringify(axis)} keepDims ${keep}`, inputs: [x], run: withGrads(f, 200 + t) });
   });
+  // Log of positive values (values and gradient); its special values are checked exactly below
+  for (const shape of [[7, 33], [1], [300, 129]]) {
+    const x = input(r, shape);
+    x.values = x.values.map((v) => Math.abs(v) + 0.05);
+    out.push({ name: `Log [${shape}]`, inputs: [x], run: withGrads((xs) => tf.log(xs[0]), 400 + shape[0]) });
+  }
   // Exp (values and gradient) and GatherV2 (values; the stock gradient needs UnsortedSegmentSum, absent on wasm)
   for (const shape of [[7, 33], [1], [300, 129], [0, 3]]) {
     const x = input(r, shape);
@@ -161,7 +169,7 @@ describe.skipIf(!addon)(`native kernels on ${BACKEND} equal the stock cpu kernel
   });
 
   it('registers the matMul and conv kernels', () => {
-    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'LlmarConv2D', 'Add', 'Sub', 'Multiply', 'Sum', 'Exp', 'GatherV2', 'Identity']) {
+    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'LlmarConv2D', 'Add', 'Sub', 'Multiply', 'Minimum', 'Maximum', 'Sum', 'Exp', 'Log', 'GatherV2', 'Identity']) {
       expect(registered).toContain(k);
     }
     expect(registerNativeKernels(TF, BACKEND).kernels).toEqual(registered); // idempotent
@@ -175,6 +183,27 @@ describe.skipIf(!addon)(`native kernels on ${BACKEND} equal the stock cpu kernel
         expect(g.length, `${c.name} output ${j} size`).toBe(reference[i][j].length);
         expect(relErr(g, reference[i][j]), `${c.name} output ${j}`).toBeLessThan(TOL);
       });
+    });
+  });
+
+  it('Exp, Log, Minimum and Maximum keep IEEE special values (NaN, ±inf, 0, overflow, underflow) as Math does', () => {
+    const xs = [0, -0, 1, -1, 0.5, 88, 88.7, 89, 100, -87, -87.5, -100, -1e4, NaN, Infinity, -Infinity, 1e-30, 3e38];
+    // 35 values: the vector loop and its masked tail both run
+    const vals = Float32Array.from([...xs, ...xs.slice(0, 17).map((v) => v / 3)]);
+    const f32 = (v: number) => Math.fround(v);
+    const close = (got: number, want: number) =>
+      Number.isNaN(want) ? Number.isNaN(got) : !Number.isFinite(want) || Math.abs(want) < 1.2e-38 ? (Math.abs(want) < 1.2e-38 ? Math.abs(got) < 1.2e-38 : got === want) : Math.abs(got - want) <= 4e-7 * Math.abs(want);
+    const [e, l, mn, mx] = tf.tidy(() => {
+      const x = tf.tensor(vals);
+      const y = tf.tensor(vals.map((v) => -v).reverse());
+      return [tf.exp(x), tf.log(x), tf.minimum(x, y), tf.maximum(x, tf.scalar(0.5))].map((t) => t.dataSync());
+    });
+    const ys = vals.map((v) => -v).reverse();
+    vals.forEach((v, i) => {
+      expect(close(e[i], f32(Math.exp(v))), `exp(${v}) = ${e[i]}`).toBe(true);
+      expect(close(l[i], f32(Math.log(v))), `log(${v}) = ${l[i]}`).toBe(true);
+      expect(close(mn[i], Math.min(v, ys[i])), `min(${v}, ${ys[i]}) = ${mn[i]}`).toBe(true);
+      expect(close(mx[i], Math.max(v, 0.5)), `max(${v}, 0.5) = ${mx[i]}`).toBe(true);
     });
   });
 

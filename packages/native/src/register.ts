@@ -2,7 +2,7 @@ import { accessFor, missingInternals } from './access';
 import { loadAddon, type NativeAddon } from './addon';
 import { makeConv } from './conv';
 import { makeBatchMatMul, makeFusedMatMul } from './matmul';
-import { makeBinary, makeExp, makeSum } from './elementwise';
+import { makeBinary, makeSum, makeUnary } from './elementwise';
 import { makePoincarePairwise, makePoincarePairwiseGrad } from './poincare';
 import { makeSplitV } from './split';
 import { makeSoftmaxXent } from './xent';
@@ -44,6 +44,8 @@ const FACTORIES: Record<string, Factory> = {
   Add: (c, s) => makeBinary(c, 'Add', s),
   Sub: (c, s) => makeBinary(c, 'Sub', s),
   Multiply: (c, s) => makeBinary(c, 'Multiply', s),
+  Minimum: (c, s) => makeBinary(c, 'Minimum', s),
+  Maximum: (c, s) => makeBinary(c, 'Maximum', s),
   Sum: makeSum,
   SplitV: makeSplitV,
   Identity: makeIdentity,
@@ -52,7 +54,8 @@ const FACTORIES: Record<string, Factory> = {
   LlmarConv1dBiasActGrad: (c) => makeConv1dBiasActGrad(c),
   LlmarAdamW: (c) => makeAdamW(c),
   GatherV2: makeGatherV2,
-  Exp: makeExp,
+  Exp: (c, s) => makeUnary(c, 'Exp', s),
+  Log: (c, s) => makeUnary(c, 'Log', s),
   LlmarPoincarePairwise: (c) => makePoincarePairwise(c),
   LlmarPoincarePairwiseGrad: (c) => makePoincarePairwiseGrad(c),
   LlmarSoftmaxXent: (c) => makeSoftmaxXent(c),
