@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:pytorch`: the issue-6 configs against their PyTorch peers, measured in alternation on this machine.
+ *
+ * On a shared machine the speed drifts (±30% within minutes on the 2-core VM this was written on), so a ratio is only
+ * meaningful when both sides are measured in the same minutes. For each config and each round this runs the PyTorch
+ * peer, then ours, each in its own process; it prints every measurement as a JSON line and, per config, a summary line
+ * with the medians and the median of the per-round ratios.
+ *
+ *   npm run bench:pytorch [-- <config...>] [-- --rounds N]
+ *
+ * Configs: stage1-cpu-small, stage1-paper-width, stage2-stories260K-lora, stage2-15M-lora, matmul (512, 1024, 2048).
+ * The peers live in ../shared/bench (env LLMAR_PYTORCH_BENCH), run by /usr/bin/python3 (env LLMAR_PYTORCH_PYTHON) with
+ * torch importable; without them this says why and exits 2. Each peer reports the better of 1 and 2 torch threads.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const python = process.env.LLMAR_PYTORCH_PYTHON ?? '/usr/bin/python3';
+const peers = resolve(process.env.LLMAR_PYTORCH_BENCH ?? join(root, '..', 'shared', 'bench'));
+
+// The matmul peer: the same measurement as packages/native/bench/native.bench.mjs (one warm-up, median of 5 products,
+// 3 at n = 2048, no read-back), the better of 1 and 2 torch threads.
+const MATMUL_PY = `
+import json, time, torch
+for n in (512, 1024, 2048):
+    a = torch.randn(n, n); b = torch.randn(n, n); best = None
+    for th in (1, 2):
+        torch.set_num_threads(th); a @ b; ts = []
+        for _ in range(3 if n >= 2048 else 5):
+            t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
+        ts.sort(); ms = ts[len(ts) // 2] * 1e3
+        best = ms if best is None or ms < best else best
+    print(json.dumps(dict(name='matmul-%d' % n, impl='pytorch-' + torch.__version__, ms_per_step=round(best, 3),
+                          gflops=round(2 * n ** 3 / (best * 1e6), 1))))
+`;
+
+const CONFIGS = {
+  'stage1-cpu-small': { ours: ['packages/llmar/bench/stage1.bench.mjs', 'stage1-cpu-small'], peer: ['stage1_torch.py', 'stage1-cpu-small'] },
+  'stage1-paper-width': { ours: ['packages/llmar/bench/stage1.bench.mjs', 'stage1-paper-width'], peer: ['stage1_torch.py', 'stage1-paper-width'] },
+  'stage2-stories260K-lora': { ours: ['packages/llm-lora/bench/lora.bench.mjs', 'stage2-stories260K-lora'], peer: ['stage2_torch.py', 'stage2-stories260K-lora'] },
+  'stage2-15M-lora': { ours: ['packages/llm-lora/bench/lora.bench.mjs', 'stage2-15M-lora'], peer: ['stage2_torch.py', 'stage2-15M-lora'] },
+  matmul: { ours: ['packages/native/bench/native.bench.mjs', 'matmul'], peer: null },
+};
+
+const argv = process.argv.slice(2);
+const ri = argv.indexOf('--rounds');
+const rounds = ri >= 0 ? Number(argv[ri + 1]) : 3;
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error(`bench-pytorch: --rounds must be a positive integer, got ${argv[ri + 1]}`);
+  process.exit(2);
+}
+const names = argv.filter((a, i) => !a.startsWith('--') && (ri < 0 || i !== ri + 1));
+for (const n of names) {
+  if (!(n in CONFIGS)) {
+    console.error(`bench-pytorch: unknown config "${n}"; known: ${Object.keys(CONFIGS).join(', ')}`);
+    process.exit(2);
+  }
+}
+
+const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+if (probe.status !== 0) {
+  console.error(`bench-pytorch: ${python} cannot import torch (${(probe.stderr || String(probe.error)).trim().split('\n').pop()}); ` +
+    'install it (see ../shared/bench/README.md) or set LLMAR_PYTORCH_PYTHON');
+  process.exit(2);
+}
+if (!existsSync(join(peers, 'stage1_torch.py'))) {
+  console.error(`bench-pytorch: the PyTorch peers are not in ${peers} (set LLMAR_PYTORCH_BENCH)`);
+  process.exit(2);
+}
+
+/** Run a command; return its JSON lines (stderr passes through). */
+function jsonLines(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+for (const name of names.length ? names : Object.keys(CONFIGS)) {
+  const cfg = CONFIGS[name];
+  const rows = new Map(); // line name -> { ours: [], peer: [], backend }
+  for (let r = 0; r < rounds; r++) {
+    const peerOut = cfg.peer ? jsonLines(python, [join(peers, cfg.peer[0]), cfg.peer[1]]) : jsonLines(python, ['-c', MATMUL_PY]);
+    const oursOut = jsonLines(process.execPath, cfg.ours);
+    for (const p of peerOut) {
+      const o = oursOut.find((x) => x.name === p.name);
+      if (!o) continue;
+      console.log(JSON.stringify({ round: r, ...p }));
+      console.log(JSON.stringify({ round: r, ...o }));
+      const row = rows.get(p.name) ?? { ours: [], peer: [], backend: o.backend };
+      row.ours.push(o.ms_per_step);
+      row.peer.push(p.ms_per_step);
+      rows.set(p.name, row);
+    }
+  }
+  for (const [line, row] of rows) {
+    const ratios = row.ours.map((v, i) => v / row.peer[i]);
+    console.log(JSON.stringify({
+      name: line, backend: row.backend, ms_per_step: +median(row.ours).toFixed(3), pytorch_ms_per_step: +median(row.peer).toFixed(3),
+      time_ratio_vs_pytorch: +median(ratios).toFixed(3), rounds, summary: true,
+    }));
+  }
+}
