@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { TensorError } from './errors';
 import { setFastTransposedMatMul } from './ops';
+import { installFastSave, uninstallFastSave } from './saved';
 
 /** Which TensorFlow.js backend to run on. `auto` tries node-gpu, node, wasm, then cpu. */
 export type BackendChoice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -23,6 +24,11 @@ export interface BackendInfo {
   label: string;
   /** Why a backend or the native kernels were passed over (one line each). */
   notices: string[];
+  /**
+   * Whether tensors saved for the backward pass are cheap second references instead of Identity kernel calls with a
+   * tape node (see `installFastSave`; wasm and cpu only; off with `LLMAR_FAST_SAVE=0`).
+   */
+  fastSave: boolean;
 }
 
 const NATIVE_PKG: Record<'node-gpu' | 'node', string> = {
@@ -60,6 +66,11 @@ export interface InitBackendOptions {
   native?: boolean;
   /** Print the one-line notices (native kernels missing, fallbacks) to stderr. @default false */
   verbose?: boolean;
+  /**
+   * Save tensors for the backward pass without an Identity kernel call and tape node each when only one gradient tape
+   * records (wasm and cpu; nested gradients keep tfjs's path). Off when `LLMAR_FAST_SAVE=0`. @default true
+   */
+  fastSave?: boolean;
 }
 
 /**
@@ -103,6 +114,14 @@ export async function initBackend(
   await tf.ready();
   const { native, kernels, notice } = await loadNative(tf.getBackend(), options.native ?? process.env.LLMAR_NATIVE !== '0');
   if (notice) notices.push(notice);
+  let fastSave = false;
+  if ((options.fastSave ?? process.env.LLMAR_FAST_SAVE !== '0') && (chosen === 'wasm' || chosen === 'cpu')) {
+    const why = installFastSave();
+    if (why) notices.push(why);
+    fastSave = !why;
+  } else {
+    uninstallFastSave();
+  }
   current = {
     requested: choice,
     tfBackend: tf.getBackend(),
@@ -111,6 +130,7 @@ export async function initBackend(
     nativeKernels: kernels,
     label: native ? `${chosen}+native` : chosen,
     notices,
+    fastSave,
   };
   if (options.verbose) for (const n of notices) process.stderr.write(`llmar: ${n}\n`);
   return current;

@@ -17,3 +17,4 @@ export {
 } from './backend';
 export { customGrad, type CustomGradBody, stopGradient, matMul, conv1d, gather, setFastTransposedMatMul, type Conv1dOptions } from './ops';
 export { Rng } from './rng';
+export { installFastSave, uninstallFastSave, fastSaveInstalled } from './saved';
