@@ -82,7 +82,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const w = tf.variable(tf.randomNormal([7, 5], 0, 0.1, 'float32', 5)) as tf.Variable<tf.Rank.R2>;
       const x = tf.randomNormal([11, 7], 0, 1, 'float32', 6) as tf.Tensor2D;
       const opt = tf.train.sgd(0.1);
-      const step = () => tf.tidy(() => opt.minimize(() => loss(w, x), false, [w]));
+      const step = () => tf.tidy(() => { opt.minimize(() => loss(w, x), false, [w]); });
       step();
       const m0 = tf.memory();
       for (let i = 0; i < 5; i++) step();
