@@ -4,6 +4,12 @@
       "target_name": "llmar_native",
       "sources": [
         "csrc/addon.cc",
+        "csrc/napi_util.cc",
+        "csrc/bind_gemm.cc",
+        "csrc/bind_ops.cc",
+        "csrc/bind_poincare.cc",
+        "csrc/bind_softmax.cc",
+        "csrc/softmax.cc",
         "csrc/adamw.cc",
         "csrc/pool.cc",
         "csrc/gemm.cc",

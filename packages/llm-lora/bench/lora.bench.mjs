@@ -2,34 +2,21 @@
 // frozen, with LoRA on the query and value projections; one AdamW step (loss on all positions) per iteration.
 // Same models as the PyTorch peer ../../shared/bench/stage2_torch.py (35 ms and 351 ms per step on this machine).
 // Usage: node packages/llm-lora/bench/lora.bench.mjs [config-name ...]   (after `npx tsup` in tensor and llm-lora)
-import { initBackend, Rng } from '@llmar/tensor';
-import { AdamW, Llama, applyLora, disposeBatch, makeConfig, makeLmBatch, trainLmStep } from '@llmar/llm-lora';
+import { initBackend } from '@llmar/tensor';
+import { trainLmStep } from '@llmar/llm-lora';
+import { median } from '../../../scripts/bench-utils.mjs';
+import { STAGE2_CONFIGS, makeStage2 } from './stage2-setup.mjs';
 
-const CONFIGS = {
-  // name: [dim, layers, heads, kvHeads, hidden, vocab, batch, seq, r, alpha]
-  'stage2-stories260K-lora': [64, 5, 8, 4, 172, 512, 8, 64, 8, 16],
-  'stage2-15M-lora': [288, 6, 6, 6, 768, 32000, 8, 64, 8, 16],
-};
 const PYTORCH_MS = { 'stage2-stories260K-lora': 35, 'stage2-15M-lora': 351 };
 
 const info = await initBackend();
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 // timed steps per config (the 15M step is slow on wasm): warm-up, then the median of the timed ones
 const STEPS = { 'stage2-stories260K-lora': [2, 5], 'stage2-15M-lora': [1, 3] };
 
+/** Times `steps` training steps of config `name` after `warm` untimed ones and prints one JSON line. */
 function run(name, [warm, steps] = STEPS[name]) {
-  const [dim, nLayers, nHeads, nKvHeads, hiddenDim, vocabSize, B, T, r, alpha] = CONFIGS[name];
-  const config = makeConfig({ dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, maxSeqLen: T + 1, ropeStyle: 'adjacent', tiedEmbeddings: true });
-  const model = Llama.random(config, 0);
-  const lora = applyLora(model, { r, alpha, dropout: 0, targetModules: ['q_proj', 'v_proj'], seed: 0 });
-  const opt = new AdamW(lora.trainableVariables(), { lr: 3e-3 });
-  const rng = new Rng(0);
-  const batch = makeLmBatch(Array.from({ length: B }, () => ({ ids: Array.from({ length: T + 1 }, () => rng.int(vocabSize)) })));
+  const { model, lora, opt, batch, B, T, dispose } = makeStage2(name);
   const times = [];
   const cpu = [];
   let last;
@@ -54,11 +41,8 @@ function run(name, [warm, steps] = STEPS[name]) {
     trainable_params: lora.parameterCount(),
     pytorch_ms_per_step: PYTORCH_MS[name],
   }));
-  disposeBatch(batch);
-  opt.dispose();
-  lora.dispose();
-  model.dispose();
+  dispose();
 }
 
 const wanted = process.argv.slice(2);
-for (const name of Object.keys(CONFIGS)) if (wanted.length === 0 || wanted.includes(name)) run(name);
+for (const name of Object.keys(STAGE2_CONFIGS)) if (wanted.length === 0 || wanted.includes(name)) run(name);

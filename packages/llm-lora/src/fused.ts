@@ -189,18 +189,23 @@ function mmT(a: tf.Tensor, b: tf.Tensor, fastT: boolean, ta: boolean, tb: boolea
  * Causal grouped-query self-attention with RoPE, from the projections q [B·T, H·hs], k and v [B·T, G·hs] to the
  * attention output [B·T, H·hs] (before o_proj), as one node. Saves the rotated scaled queries, keys, values and the
  * attention probabilities; the backward is the standard softmax-attention gradient followed by the inverse rotation.
+ * With @llmar/native registered, the masked softmax and its gradient are one native pass each (LlmarSoftmaxBias /
+ * LlmarSoftmaxGrad) instead of Add, Softmax and four element-wise kernels.
  */
 export function attentionOp(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: AttentionConsts): tf.Tensor {
   const { B, T, H, G, hs, fastT } = c;
   const rep = H / G;
+  // the fused native softmax (mask added, masked entries exactly 0) and its one-pass gradient, when registered
+  const native = hasKernel('LlmarSoftmaxBias') && hasKernel('LlmarSoftmaxGrad') && c.bias.shape.length === 5 && c.bias.shape[1] === 1 && c.bias.shape[2] === 1 && c.bias.shape[3] === T && c.bias.shape[4] === T;
   const f = customGrad((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, save: tf.GradSaveFunc) => {
     const qr = rope(qq.reshape([B, T, H, hs]), c.cosQ, c.sinQ, c.swap, hs);
     const kr = rope(kk.reshape([B, T, G, hs]), c.cosK, c.sinK, c.swap, hs);
     const qh = qr.transpose([0, 2, 1, 3]).reshape([B, G, rep * T, hs]);
     const kT = kr.transpose([0, 2, 3, 1]); // [B, G, hs, T]
     const vh = vv.reshape([B, T, G, hs]).transpose([0, 2, 1, 3]); // [B, G, T, hs]
-    const scores = tf.matMul(qh, kT).reshape([B, G, rep, T, T]).add(c.bias);
-    const probs = tf.softmax(scores, -1).reshape([B, G, rep * T, T]);
+    const probs = native
+      ? (run('LlmarSoftmaxBias', { x: tf.matMul(qh, kT).reshape([B, H, T, T]), bias: c.bias.reshape([-1, 1, T, T]) }) as tf.Tensor).reshape([B, G, rep * T, T])
+      : tf.softmax(tf.matMul(qh, kT).reshape([B, G, rep, T, T]).add(c.bias), -1).reshape([B, G, rep * T, T]);
     const o = tf.matMul(probs, vh).reshape([B, H, T, hs]).transpose([0, 2, 1, 3]).reshape([B * T, H * hs]);
     save([qh, kT, vh, probs, c.cosQ, c.sinQ, c.cosK, c.sinK]);
     return {
@@ -210,7 +215,7 @@ export function attentionOp(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: Attenti
         const dO = dy.reshape([B, T, H, hs]).transpose([0, 2, 1, 3]).reshape([B, G, rep * T, hs]);
         const dP = mmT(dO, sv, fastT, false, true); // [B, G, rep·T, T]
         const dV = mmT(p, dO, fastT, true, false); // [B, G, T, hs]
-        const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)));
+        const dS = native ? (run('LlmarSoftmaxGrad', { y: p, dy: dP }) as tf.Tensor) : tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true)));
         const dQ = mmT(dS, skT, fastT, false, true); // [B, G, rep·T, hs]
         const dKT = mmT(sq, dS, fastT, true, false); // [B, G, hs, T]
         const dq = ropeT(dQ.reshape([B, H, T, hs]).transpose([0, 2, 1, 3]), cosQ, sinQ, c.swap, hs);

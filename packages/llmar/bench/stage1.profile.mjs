@@ -5,6 +5,7 @@
 import { initBackend, tf, Rng } from '@llmar/tensor';
 import { AdamW } from '@llmar/llm-lora';
 import { ActionTokenizer } from '@llmar/llmar';
+import { addTime, inputShapes, perStep, timeKernels } from '../../../scripts/bench-utils.mjs';
 
 const CONFIGS = {
   'stage1-cpu-small': [32, 64, 150, 128, 64, 128, 512],
@@ -16,36 +17,15 @@ const byShape = args.includes('--shapes');
 const [B, V, D, width, d, U, vocab] = CONFIGS[name];
 
 const info = await initBackend();
-const backendName = tf.getBackend();
-const stats = new Map();
 let recording = false;
 let phase = 'other';
 const phases = new Map();
-for (const k of tf.getKernelsForBackend(backendName)) {
-  const f = k.kernelFunc;
-  tf.unregisterKernel(k.kernelName, backendName);
-  tf.registerKernel({
-    ...k,
-    kernelFunc: (a) => {
-      if (!recording) return f(a);
-      const t = performance.now();
-      const out = f(a);
-      const dt = performance.now() - t;
-      let key = k.kernelName;
-      if (args.includes('--phases')) key = phase.padEnd(14) + ' ' + key;
-      if (byShape) key += ' ' + Object.values(a.inputs).filter(Boolean).map((x) => `[${x.shape}]`).join('');
-      const s = stats.get(key) ?? { ms: 0, calls: 0 };
-      s.ms += dt;
-      s.calls += 1;
-      stats.set(key, s);
-      const ph = phases.get(phase) ?? { ms: 0, calls: 0 };
-      ph.ms += dt;
-      ph.calls += 1;
-      phases.set(phase, ph);
-      return out;
-    },
-  });
-}
+const stats = timeKernels(tf, tf.getBackend(), {
+  recording: () => recording,
+  keyOf: (kernel, a) =>
+    (args.includes('--phases') ? phase.padEnd(14) + ' ' : '') + kernel + (byShape ? ' ' + inputShapes(a) : ''),
+  onCall: (ms) => addTime(phases, phase, ms),
+});
 
 const tok = new ActionTokenizer({ inputDim: D, codeDim: d, width, codebookSize: U, seed: 0 });
 const T = tf.randomNormal([vocab, d], 0, 0.02, 'float32', 1);
@@ -100,10 +80,10 @@ for (let i = 0; i < steps; i++) step();
 const wall = (performance.now() - t0) / steps;
 const cpu = process.cpuUsage(cpu0);
 recording = false;
-const rows = [...stats].map(([k, s]) => ({ kernel: k, ms: s.ms / steps, calls: s.calls / steps })).sort((a, b) => b.ms - a.ms);
+const rows = perStep(stats, steps);
 const inKernels = rows.reduce((a, r) => a + r.ms, 0);
 const top = rows.slice(0, byShape || args.includes('--phases') ? 60 : 30);
-for (const r of top) console.log(`${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(5)}x  ${r.kernel}`);
+for (const r of top) console.log(`${r.ms.toFixed(1).padStart(8)} ms ${String(r.calls).padStart(5)}x  ${r.key}`);
 console.log(`${inKernels.toFixed(1).padStart(8)} ms in ${rows.reduce((a, r) => a + r.calls, 0)} kernel calls; ${(wall - inKernels).toFixed(1)} ms outside kernels`);
 for (const [k, p] of [...phases].sort((a, b) => b[1].ms - a[1].ms)) {
   console.log(`phase ${k.padEnd(14)} ${(p.ms / steps).toFixed(1).padStart(7)} ms in kernels, ${String(p.calls / steps).padStart(5)} calls`);

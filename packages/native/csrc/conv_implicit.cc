@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "microkernel.h"
 #include "pool.h"
 #include "simd.h"
 
@@ -27,40 +28,19 @@ constexpr int MR = 12, NR = 32;
 /** c[mr, nr] = sum_t sum_k a[t][r][k] b[t][k][j] with a[t][r] = ap[t * MR + r] (each valid for K floats). */
 LLMAR_TARGET_AVX512 void rows_kernel(int64_t taps, int64_t K, const float* const* ap, const float* b, float* c,
                                      int64_t ldc, int mr, int nr) {
-  __m512 c0[MR], c1[MR];
-#pragma GCC unroll 12
-  for (int r = 0; r < MR; r++) {
-    c0[r] = _mm512_setzero_ps();
-    c1[r] = _mm512_setzero_ps();
-  }
+  Tile512<MR> tile;
+  tile_zero(tile);
   for (int64_t t = 0; t < taps; t++) {
     const float* a[MR];
 #pragma GCC unroll 12
     for (int r = 0; r < MR; r++) a[r] = ap[t * MR + r];
 #pragma GCC unroll 2
     for (int64_t k = 0; k < K; k++) {
-      const __m512 b0 = _mm512_load_ps(b);
-      const __m512 b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 12
-      for (int r = 0; r < MR; r++) {
-        const __m512 av = _mm512_set1_ps(a[r][k]);
-        c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
-        c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
-      }
+      tile_fma(tile, [&a, k](int r) { return a[r][k]; }, b);
       b += NR;
     }
   }
-  const __mmask16 m0 = nr >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << nr) - 1u);
-  const __mmask16 m1 = nr >= 32   ? static_cast<__mmask16>(0xFFFF)
-                       : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1u)
-                                 : static_cast<__mmask16>(0);
-#pragma GCC unroll 12
-  for (int r = 0; r < MR; r++) {
-    if (r < mr) {
-      _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
-      _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
-    }
-  }
+  tile_store(tile, c, ldc, mr, nr, false);
 }
 
 /**
@@ -70,39 +50,15 @@ LLMAR_TARGET_AVX512 void rows_kernel(int64_t taps, int64_t K, const float* const
 template <int MRT>
 LLMAR_TARGET_AVX512 void filter_kernel(int64_t K, const float* const* ap, int64_t c0, const float* b, float* c,
                                        int64_t ldc, int nr, bool acc) {
-  __m512 c0v[MRT], c1v[MRT];
-#pragma GCC unroll 12
-  for (int r = 0; r < MRT; r++) {
-    c0v[r] = _mm512_setzero_ps();
-    c1v[r] = _mm512_setzero_ps();
-  }
+  Tile512<MRT> tile;
+  tile_zero(tile);
 #pragma GCC unroll 2
   for (int64_t k = 0; k < K; k++) {
     const float* a = ap[k] + c0;
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 12
-    for (int r = 0; r < MRT; r++) {
-      const __m512 av = _mm512_set1_ps(a[r]);
-      c0v[r] = _mm512_fmadd_ps(av, b0, c0v[r]);
-      c1v[r] = _mm512_fmadd_ps(av, b1, c1v[r]);
-    }
+    tile_fma(tile, [a](int r) { return a[r]; }, b);
     b += NR;
   }
-  const __mmask16 m0 = nr >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << nr) - 1u);
-  const __mmask16 m1 = nr >= 32   ? static_cast<__mmask16>(0xFFFF)
-                       : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1u)
-                                 : static_cast<__mmask16>(0);
-#pragma GCC unroll 12
-  for (int r = 0; r < MRT; r++) {
-    __m512 v0 = c0v[r], v1 = c1v[r];
-    if (acc) {
-      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, c + r * ldc));
-      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, c + r * ldc + 16));
-    }
-    _mm512_mask_storeu_ps(c + r * ldc, m0, v0);
-    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, v1);
-  }
+  tile_store(tile, c, ldc, MRT, nr, acc);
 }
 
 typedef void (*FilterKernel)(int64_t, const float* const*, int64_t, const float*, float*, int64_t, int, bool);

@@ -86,7 +86,47 @@ static void binary_range(F f, const float* a, int64_t as, const float* b, int64_
   }
 }
 
-void binary(BinaryOp op, const float* a, int64_t aSize, const float* b, int64_t bSize, float* out, int64_t n) {
+/**
+ * The same with repeated values: A(i) = a[(i / ar) % as], B(i) = b[(i / br) % bs]. When one operand has rep 1, runs
+ * where the other is constant and this one contiguous are done by a vectorisable loop; otherwise value by value.
+ */
+template <typename F>
+static void binary_rep_range(F f, const float* a, int64_t as, int64_t ar, const float* b, int64_t bs, int64_t br, float* out,
+                             int64_t lo, int64_t hi) {
+  if (ar > 1 && br > 1) {
+    for (int64_t i = lo; i < hi; i++) out[i] = f(a[(i / ar) % as], b[(i / br) % bs]);
+    return;
+  }
+  const bool aConst = ar > 1;  // a is the operand constant over runs of R values
+  const int64_t R = aConst ? ar : br, cs = aConst ? as : bs, os = aConst ? bs : as;
+  const float* cv = aConst ? a : b;
+  const float* ov = aConst ? b : a;
+  int64_t i = lo;
+  while (i < hi) {
+    const int64_t q = i / R;
+    const float c = cv[q % cs];
+    const int64_t rowEnd = (q + 1) * R < hi ? (q + 1) * R : hi;
+    while (i < rowEnd) {
+      const int64_t j0 = i % os;
+      const int64_t len = (os - j0) < (rowEnd - i) ? (os - j0) : (rowEnd - i);
+      const float* v = ov + j0;
+      float* o = out + i;
+      if (aConst) for (int64_t k = 0; k < len; k++) o[k] = f(c, v[k]);
+      else for (int64_t k = 0; k < len; k++) o[k] = f(v[k], c);
+      i += len;
+    }
+  }
+}
+
+template <typename F>
+static void binary_any(F f, const float* a, int64_t as, int64_t ar, const float* b, int64_t bs, int64_t br, float* out,
+                       int64_t lo, int64_t hi) {
+  if (ar == 1 && br == 1) binary_range(f, a, as, b, bs, out, lo, hi);
+  else binary_rep_range(f, a, as, ar, b, bs, br, out, lo, hi);
+}
+
+void binary(BinaryOp op, const float* a, int64_t aSize, int64_t aRep, const float* b, int64_t bSize, int64_t bRep, float* out,
+            int64_t n) {
   Pool& pool = Pool::instance();
   const int64_t tasks = n < (int64_t(1) << 20) ? 1 : pool.size() * 2;
   const int64_t per = ((n + tasks - 1) / tasks + 15) / 16 * 16;
@@ -94,13 +134,14 @@ void binary(BinaryOp op, const float* a, int64_t aSize, const float* b, int64_t 
     const int64_t lo = t * per, hi = lo + per < n ? lo + per : n;
     if (lo >= hi) return;
     switch (op) {
-      case kAdd: binary_range([](float x, float y) { return x + y; }, a, aSize, b, bSize, out, lo, hi); break;
-      case kSub: binary_range([](float x, float y) { return x - y; }, a, aSize, b, bSize, out, lo, hi); break;
-      case kMul: binary_range([](float x, float y) { return x * y; }, a, aSize, b, bSize, out, lo, hi); break;
-      // NaN in either operand gives NaN (x + y is NaN then), like tfjs's Math.min / Math.max
-      // (written as selects without short-circuits so that the loops vectorise)
-      case kMin: binary_range([](float x, float y) { const float m = y < x ? y : x; return y != y ? y : m; }, a, aSize, b, bSize, out, lo, hi); break;
-      case kMax: binary_range([](float x, float y) { const float m = y > x ? y : x; return y != y ? y : m; }, a, aSize, b, bSize, out, lo, hi); break;
+      case kAdd: binary_any([](float x, float y) { return x + y; }, a, aSize, aRep, b, bSize, bRep, out, lo, hi); break;
+      case kSub: binary_any([](float x, float y) { return x - y; }, a, aSize, aRep, b, bSize, bRep, out, lo, hi); break;
+      case kMul: binary_any([](float x, float y) { return x * y; }, a, aSize, aRep, b, bSize, bRep, out, lo, hi); break;
+      case kDiv: binary_any([](float x, float y) { return x / y; }, a, aSize, aRep, b, bSize, bRep, out, lo, hi); break;
+      // NaN in either operand gives NaN, like tfjs's Math.min / Math.max (written as selects without short-circuits so
+      // that the loops vectorise)
+      case kMin: binary_any([](float x, float y) { const float m = y < x ? y : x; return y != y ? y : m; }, a, aSize, aRep, b, bSize, bRep, out, lo, hi); break;
+      case kMax: binary_any([](float x, float y) { const float m = y > x ? y : x; return y != y ? y : m; }, a, aSize, aRep, b, bSize, bRep, out, lo, hi); break;
     }
   });
 }

@@ -15,14 +15,17 @@ constexpr int64_t kActLast = 6;
 void bias_activation(float* c, int64_t rows, int64_t n, const float* bias, int64_t biasSize, Activation act, float alpha,
                      const float* prelu, int64_t preluSize);
 
-enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kMin = 3, kMax = 4 };
-constexpr int64_t kBinaryLast = 4;
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kMin = 3, kMax = 4, kDiv = 5 };
+constexpr int64_t kBinaryLast = 5;
 
 /**
- * out[i] = a[i % aSize] op b[i % bSize] for i < n, where aSize and bSize each equal n or divide it (one operand's shape
- * is a suffix of the other's). out may alias a or b. kMin / kMax give NaN when either operand is NaN (as tfjs does).
+ * out[i] = A(i) op B(i) for i < n, where an operand of `size` values repeated `rep` times each reads
+ * A(i) = a[(i / aRep) % aSize]: rep 1 and size n is the same shape, rep 1 and a smaller size a suffix of the shape
+ * repeating (a bias [N] over [M, N], a scalar), rep > 1 a shape ending in 1s (a column [M, 1] over [M, N]). size·rep
+ * divides n. out may alias a or b. kMin / kMax give NaN when either operand is NaN (as tfjs does).
  */
-void binary(BinaryOp op, const float* a, int64_t aSize, const float* b, int64_t bSize, float* out, int64_t n);
+void binary(BinaryOp op, const float* a, int64_t aSize, int64_t aRep, const float* b, int64_t bSize, int64_t bRep, float* out,
+            int64_t n);
 
 /** out[o, i] = sum_r x[o, r, i] for x laid out [outer, reduce, inner], accumulated in double. */
 void reduce_sum(const float* x, int64_t outer, int64_t reduce, int64_t inner, float* out);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "gemm_impl.h"
+#include "microkernel.h"
 #include "simd.h"
 
 namespace llmar {
@@ -17,42 +18,15 @@ namespace llmar {
 LLMAR_TARGET_AVX512 static void kernel_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                                               int mr, int nr, bool acc) {
   constexpr int MR = 12;
-  __m512 c0[MR], c1[MR];
-#pragma GCC unroll 12
-  for (int r = 0; r < MR; r++) {
-    c0[r] = _mm512_setzero_ps();
-    c1[r] = _mm512_setzero_ps();
-  }
+  Tile512<MR> t;
+  tile_zero(t);
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; k++) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 12
-    for (int r = 0; r < MR; r++) {
-      const __m512 av = _mm512_set1_ps(a[r]);
-      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
-      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
-    }
+    tile_fma(t, [a](int r) { return a[r]; }, b);
     a += MR;
     b += 32;
   }
-  const __mmask16 m0 = nr >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << nr) - 1u);
-  const __mmask16 m1 = nr >= 32   ? static_cast<__mmask16>(0xFFFF)
-                       : nr > 16 ? static_cast<__mmask16>((1u << (nr - 16)) - 1u)
-                                 : static_cast<__mmask16>(0);
-#pragma GCC unroll 12
-  for (int r = 0; r < MR; r++) {
-    if (r < mr) {
-      float* cr = c + r * ldc;
-      __m512 v0 = c0[r], v1 = c1[r];
-      if (acc) {
-        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cr));
-        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cr + 16));
-      }
-      _mm512_mask_storeu_ps(cr, m0, v0);
-      _mm512_mask_storeu_ps(cr + 16, m1, v1);
-    }
-  }
+  tile_store(t, c, ldc, mr, nr, acc);
 }
 
 LLMAR_TARGET_AVX2 static void kernel_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,

@@ -43,9 +43,12 @@ export interface NativeAddon {
   biasAct(c: NativeMemory, cOffset: number, rows: number, n: number, bias: NativeMemory | null, biasOffset: number,
     biasSize: number, activation: number, alpha: number, prelu?: NativeMemory | null, preluOffset?: number,
     preluSize?: number): void;
-  /** out[i] = a[i % aSize] op b[i % bSize] for i < n (op 0 add, 1 sub, 2 mul, 3 min, 4 max); each size is n or divides it. */
+  /**
+   * out[i] = a[floor(i / aRep) % aSize] op b[floor(i / bRep) % bSize] for i < n (op 0 add, 1 sub, 2 mul, 3 min, 4 max,
+   * 5 div; reps default to 1); size·rep of each operand divides n, and without reps one operand has all n values.
+   */
   binary(op: number, out: NativeMemory, outOffset: number, a: NativeMemory, aOffset: number, aSize: number,
-    b: NativeMemory, bOffset: number, bSize: number, n: number): void;
+    b: NativeMemory, bOffset: number, bSize: number, n: number, aRep?: number, bRep?: number): void;
   /** out[i] = op(x[i]) for i < n (op 0: exp, 1: log). */
   unary(op: number, out: NativeMemory, outOffset: number, x: NativeMemory, xOffset: number, n: number): void;
   /** out[o, i] = sum over r of x[o, r, i] (x laid out [outer, reduce, inner]), accumulated in double. */
@@ -72,6 +75,12 @@ export interface NativeAddon {
    * (y, r [rows], x, w [d]) with eps, 3 its gradient with respect to x (dx, x, w, r, dy); memory/offset pairs in that order.
    */
   lmFused(op: 0 | 1 | 2 | 3, rows: number, d: number, eps: number, ...memoryOffsetPairs: (NativeMemory | number)[]): void;
+  /**
+   * Attention softmax (csrc/softmax.cc). kind 0: memory pairs (y, x, bias | null) with x [B, H, T, S] and the bias
+   * [biasB, 1, T, S] (biasB 0: none, 1: shared, B: per batch row) → y = softmax(x + bias) over the last axis; kind 1:
+   * pairs (dx, y, dy) over B·H·T rows of S → dx = y ⊙ (dy − Σ dy·y).
+   */
+  softmax(kind: 0 | 1, B: number, H: number, T: number, S: number, biasB: number, ...memoryOffsetPairs: (NativeMemory | number | null)[]): void;
   /** The micro-kernel in use and the thread count. */
   info(): { simd: 'avx512' | 'avx2' | 'portable'; threads: number };
   /** Threads used by the kernels (1..64). @default the machine's cores, or env LLMAR_NATIVE_THREADS */

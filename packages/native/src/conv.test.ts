@@ -1,12 +1,10 @@
 // The Llmar* conv kernels (what @llmar/tensor's conv1d calls when native kernels are registered) against a float64
 // reference, including stride and dilation together, which tfjs's own conv2d op and gradient refuse.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadAddon } from './addon';
-import { registerNativeKernels } from './register';
-import type { TfLike } from './types';
-import { relErr, rng } from './test-utils';
+import { nativeSuite, relErr, rng } from './test-utils';
 
 const BACKEND = process.env.LLMAR_BACKEND === 'cpu' ? 'cpu' : 'wasm';
 const { addon, reason } = loadAddon();
@@ -49,18 +47,8 @@ function reference(g: Geo, x: Float32Array, w: Float32Array, dy: Float32Array) {
 }
 
 describe.skipIf(!addon)(`Llmar* conv kernels on ${BACKEND} against float64`, () => {
-  beforeAll(async () => {
-    await tf.setBackend(BACKEND);
-    await tf.ready();
-    expect(registerNativeKernels(tf as unknown as TfLike, BACKEND).reason).toBeUndefined();
-  });
   // every micro-kernel level this CPU has: AVX-512 runs the implicit-GEMM convolutions, the others im2col + GEMM
-  const initialSimd = addon?.info().simd;
-  const simds = addon ? (['avx512', 'avx2', 'portable'] as const).filter((s) => addon.setSimd(s)) : [];
-  if (addon && initialSimd) addon.setSimd(initialSimd);
-  afterAll(() => {
-    if (addon && initialSimd) addon.setSimd(initialSimd);
-  });
+  const { simds, initialSimd } = nativeSuite(tf, BACKEND, addon);
 
   const r = rng(31);
   for (let t = 0; t < 10; t++) {

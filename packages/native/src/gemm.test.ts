@@ -141,7 +141,15 @@ describe.skipIf(!addon)('native element-wise and reduction entry points', () => 
 
   it('rejects operands that do not repeat and regions past their buffer', () => {
     const a = new Float32Array(6), b = new Float32Array(4), out = new Float32Array(6);
-    expect(() => addon!.binary(0, out, 0, a, 0, 6, b, 0, 4, 6)).toThrow(/operand sizes 6 and 4 do not repeat over 6/);
+    expect(() => addon!.binary(0, out, 0, a, 0, 6, b, 0, 4, 6)).toThrow(/operand sizes 6 \(repeated 1x\) and 4 \(repeated 1x\) do not repeat over 6/);
+    // with repeats: 3 values x 2 and 2 values x 3 fill 6; 4 x 2 does not divide 6; two smaller operands need a repeat
+    const o2 = new Float32Array(6);
+    addon!.binary(2, o2, 0, Float32Array.of(1, 2, 3), 0, 3, Float32Array.of(10, 100), 0, 2, 6, 2, 1);
+    expect(Array.from(o2)).toEqual([10, 100, 20, 200, 30, 300]);
+    addon!.binary(0, o2, 0, Float32Array.of(1, 2), 0, 2, Float32Array.of(10, 20, 30), 0, 3, 6, 3, 1);
+    expect(Array.from(o2)).toEqual([11, 21, 31, 12, 22, 32]);
+    expect(() => addon!.binary(0, out, 0, a, 0, 4, b, 0, 1, 6, 2, 1)).toThrow(/operand sizes 4 \(repeated 2x\) and 1 \(repeated 1x\) do not repeat over 6/);
+    expect(() => addon!.binary(0, out, 0, a, 0, 3, b, 0, 2, 6)).toThrow(/do not repeat over 6/);
     expect(() => addon!.binary(7, out, 0, a, 0, 6, b, 0, 1, 6)).toThrow(/binary op 7 is unknown/);
     expect(() => addon!.reduceSum(out, 0, a, 0, 2, 3, 2)).toThrow(/x: byte offset 0 \+ 12 floats/);
   });

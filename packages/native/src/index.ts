@@ -19,5 +19,6 @@ export { LLMAR_CONV_KERNELS } from './conv';
 export { CONV_FUSED_KERNELS } from './convFused';
 export { ADAMW_KERNEL } from './adamw';
 export { POINCARE_KERNELS } from './poincare';
+export { SOFTMAX_KERNELS } from './softmax';
 export { NativeError, type NativeErrorCode } from './errors';
 export type { TfLike, KernelArgs, KernelFunc, KernelConfigLike, Conv2DInfoLike } from './types';

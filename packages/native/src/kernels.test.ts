@@ -103,11 +103,14 @@ function elementwiseCases(): Case[] {
   const pairs: [number[], number[]][] = [
     [[7, 33], [7, 33]], [[9, 40], [40]], [[40], [9, 40]], [[5, 6, 7], [6, 7]], [[3, 1, 8], [8]], [[11, 13], [1]],
     [[2, 3], []], [[6, 1], [6, 5]], [[0, 4], [4]],
+    // repeated operands: a column over a matrix, an outer combination, trailing 1s over 3-D, and one only stock can do
+    [[9, 5], [9, 1]], [[5, 1], [1, 7]], [[4, 3, 6], [4, 3, 1]], [[1], [8, 1]], [[2, 1, 3], [2, 4, 3]],
   ];
-  const ops = { Add: tf.add, Sub: tf.sub, Multiply: tf.mul, Minimum: tf.minimum, Maximum: tf.maximum } as const;
+  const ops = { Add: tf.add, Sub: tf.sub, Multiply: tf.mul, Minimum: tf.minimum, Maximum: tf.maximum, RealDiv: tf.div } as const;
   pairs.forEach(([sa, sb], t) => {
     for (const [name, op] of Object.entries(ops)) {
       const a = input(r, sa), b = input(r, sb);
+      if (name === 'RealDiv') b.values = b.values.map((v) => Math.sign(v || 1) * (Math.abs(v) + 0.5)); // away from 0
       const f = (xs: tf.Tensor[]) => op(xs[0], xs[1]);
       // tfjs 4.22's own Minimum / Maximum gradients do not reduce broadcast axes: gradients for equal shapes only
       const graded = !['Minimum', 'Maximum'].includes(name) || sa.join() === sb.join();
@@ -122,6 +125,8 @@ function elementwiseCases(): Case[] {
     const x = input(r, shape);
     const f = (xs: tf.Tensor[]) => tf.sum(xs[0], axis ?? undefined, keep);
     out.push({ name: `Sum [${shape}] axis ${JSON.stringify(axis)} keepDims ${keep}`, inputs: [x], run: withGrads(f, 200 + t) });
+    const g = (xs: tf.Tensor[]) => tf.mean(xs[0], axis ?? undefined, keep);
+    out.push({ name: `Mean [${shape}] axis ${JSON.stringify(axis)} keepDims ${keep}`, inputs: [x], run: withGrads(g, 250 + t) });
   });
   // Log of positive values (values and gradient); its special values are checked exactly below
   for (const shape of [[7, 33], [1], [300, 129]]) {
@@ -169,7 +174,7 @@ describe.skipIf(!addon)(`native kernels on ${BACKEND} equal the stock cpu kernel
   });
 
   it('registers the matMul and conv kernels', () => {
-    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'LlmarConv2D', 'Add', 'Sub', 'Multiply', 'Minimum', 'Maximum', 'Sum', 'Exp', 'Log', 'GatherV2', 'Identity']) {
+    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'LlmarConv2D', 'Add', 'Sub', 'Multiply', 'Minimum', 'Maximum', 'RealDiv', 'Sum', 'Mean', 'Exp', 'Log', 'GatherV2', 'Identity']) {
       expect(registered).toContain(k);
     }
     expect(registerNativeKernels(TF, BACKEND).kernels).toEqual(registered); // idempotent

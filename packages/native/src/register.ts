@@ -6,6 +6,7 @@ import { makeBinary, makeSum, makeUnary } from './elementwise';
 import { makePoincarePairwise, makePoincarePairwiseGrad } from './poincare';
 import { makeSplitV } from './split';
 import { makeSoftmaxXent } from './xent';
+import { makeSoftmaxBias, makeSoftmaxGrad } from './softmax';
 import { makeRmsNorm, makeSwiGlu } from './lmfused';
 import { makeCast, makeIdentity } from './identity';
 import { makeConv1dBiasAct, makeConv1dBiasActGrad } from './convFused';
@@ -46,7 +47,9 @@ const FACTORIES: Record<string, Factory> = {
   Multiply: (c, s) => makeBinary(c, 'Multiply', s),
   Minimum: (c, s) => makeBinary(c, 'Minimum', s),
   Maximum: (c, s) => makeBinary(c, 'Maximum', s),
-  Sum: makeSum,
+  RealDiv: (c, s) => makeBinary(c, 'RealDiv', s),
+  Sum: (c, s) => makeSum(c, s),
+  Mean: (c, s) => makeSum(c, s, true),
   SplitV: makeSplitV,
   Identity: makeIdentity,
   Cast: makeCast,
@@ -59,6 +62,8 @@ const FACTORIES: Record<string, Factory> = {
   LlmarPoincarePairwise: (c) => makePoincarePairwise(c),
   LlmarPoincarePairwiseGrad: (c) => makePoincarePairwiseGrad(c),
   LlmarSoftmaxXent: (c) => makeSoftmaxXent(c),
+  LlmarSoftmaxBias: (c) => makeSoftmaxBias(c),
+  LlmarSoftmaxGrad: (c) => makeSoftmaxGrad(c),
   LlmarSwiGlu: (c) => makeSwiGlu(c, false),
   LlmarSwiGluGrad: (c) => makeSwiGlu(c, true),
   LlmarRmsNorm: (c) => makeRmsNorm(c, false),

@@ -1,4 +1,35 @@
 /** Helpers shared by the tests (not exported from the package). */
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { NativeAddon } from './addon';
+import { registerNativeKernels } from './register';
+import type { TfLike } from './types';
+
+/** The micro-kernel levels of the addon (NativeAddon.setSimd). */
+export type SimdLevel = 'avx512' | 'avx2' | 'portable';
+
+/**
+ * Sets up a describe block of kernel tests: before them, tfjs on `backend` with the native kernels registered; after
+ * them, the addon's initial micro-kernel again. Returns every micro-kernel level this CPU has (AVX-512 runs the
+ * implicit-GEMM convolutions, the others im2col + GEMM) and the initial one.
+ */
+export function nativeSuite(
+  tf: { setBackend(name: string): Promise<boolean>; ready(): Promise<void> },
+  backend: string,
+  addon: NativeAddon | undefined,
+): { simds: SimdLevel[]; initialSimd: SimdLevel | undefined } {
+  beforeAll(async () => {
+    await tf.setBackend(backend);
+    await tf.ready();
+    expect(registerNativeKernels(tf as unknown as TfLike, backend).reason).toBeUndefined();
+  });
+  const initialSimd = addon?.info().simd;
+  const simds = addon ? (['avx512', 'avx2', 'portable'] as const).filter((s) => addon.setSimd(s)) : [];
+  if (addon && initialSimd) addon.setSimd(initialSimd);
+  afterAll(() => {
+    if (addon && initialSimd) addon.setSimd(initialSimd);
+  });
+  return { simds, initialSimd };
+}
 
 /** A small seeded generator (mulberry32) for shapes and values. */
 export function rng(seed: number): { next(): number; int(lo: number, hi: number): number; normal(n: number): Float32Array } {
