@@ -5,6 +5,7 @@
 #include "pool.h"
 #include "simd.h"
 #include "vexp.h"
+#include "xent.h"
 
 namespace llmar {
 
@@ -27,20 +28,10 @@ static inline const float* bias_row(const SoftmaxShape& s, const float* bias, in
   return bias + ((s.biasB == 1 ? 0 : b) * s.T + i) * s.S;
 }
 
+/** y = softmax(x + bias row) over S values, portable: the biased row, then xent.h's softmax_row in place. */
 static void softmax_row_portable(const float* x, const float* br, float* y, int64_t S) {
-  float m = -INFINITY;
-  for (int64_t j = 0; j < S; j++) {
-    const float v = br ? x[j] + br[j] : x[j];
-    y[j] = v;
-    m = v > m ? v : m;
-  }
-  double sum = 0;
-  for (int64_t j = 0; j < S; j++) {
-    y[j] = std::exp(y[j] - m);
-    sum += y[j];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t j = 0; j < S; j++) y[j] *= inv;
+  for (int64_t j = 0; j < S; j++) y[j] = br ? x[j] + br[j] : x[j];
+  softmax_row(y, S, y);
 }
 
 #if LLMAR_X86

@@ -68,24 +68,26 @@ LLMAR_TARGET_AVX512 static void log_avx512(const float* x, float* out, int64_t l
 static const bool g_avx512 = cpu_has_avx512();
 #endif
 
-static void exp_range(const float* x, float* out, int64_t lo, int64_t hi) {
+/** A vector loop over [lo, hi) (null where there is none). */
+using VecFn = void (*)(const float*, float*, int64_t, int64_t);
 #if LLMAR_X86
-  if (g_avx512) {
-    exp_avx512(x, out, lo, hi);
-    return;
-  }
+static const VecFn kExpVec = exp_avx512, kLogVec = log_avx512;
+#else
+static const VecFn kExpVec = nullptr, kLogVec = nullptr;
 #endif
-  for (int64_t i = lo; i < hi; i++) out[i] = std::exp(x[i]);  // glibc expf: within 1 ulp
-}
 
-static void log_range(const float* x, float* out, int64_t lo, int64_t hi) {
+/** out[i] = f(x[i]) over [lo, hi): the AVX-512 loop `vec` when the CPU has it, else the scalar `scalar` (glibc). */
+static void map_range(VecFn vec, float (*scalar)(float), const float* x, float* out,
+                      int64_t lo, int64_t hi) {
 #if LLMAR_X86
   if (g_avx512) {
-    log_avx512(x, out, lo, hi);
+    vec(x, out, lo, hi);
     return;
   }
+#else
+  (void)vec;
 #endif
-  for (int64_t i = lo; i < hi; i++) out[i] = std::log(x[i]);  // glibc logf
+  for (int64_t i = lo; i < hi; i++) out[i] = scalar(x[i]);
 }
 
 void unary(UnaryOp op, const float* x, float* out, int64_t n) {
@@ -96,8 +98,8 @@ void unary(UnaryOp op, const float* x, float* out, int64_t n) {
     const int64_t lo = t * per, hi = lo + per < n ? lo + per : n;
     if (lo >= hi) return;
     switch (op) {
-      case kExp: exp_range(x, out, lo, hi); break;
-      case kLog: log_range(x, out, lo, hi); break;
+      case kExp: map_range(kExpVec, [](float v) { return std::exp(v); }, x, out, lo, hi); break;  // glibc expf: 1 ulp
+      case kLog: map_range(kLogVec, [](float v) { return std::log(v); }, x, out, lo, hi); break;
     }
   });
 }

@@ -9,6 +9,19 @@
 
 namespace llmar {
 
+double softmax_row(const float* x, int64_t v, float* out) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < v; j++) mx = x[j] > mx ? x[j] : mx;
+  double sum = 0;
+  for (int64_t j = 0; j < v; j++) {
+    out[j] = std::exp(x[j] - mx);
+    sum += out[j];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t j = 0; j < v; j++) out[j] *= inv;
+  return static_cast<double>(mx) + std::log(sum);
+}
+
 namespace {
 
 // Row kernels: max of the row, then e = exp(x - max) into out with their sum, then out *= 1 / sum (exp: vexp.h).
@@ -82,19 +95,6 @@ LLMAR_TARGET_AVX2 static double row_avx2(const float* x, int64_t v, float* out) 
 }
 #endif
 
-double row_portable(const float* x, int64_t v, float* out) {
-  float mx = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < v; j++) mx = x[j] > mx ? x[j] : mx;
-  double sum = 0;
-  for (int64_t j = 0; j < v; j++) {
-    out[j] = std::exp(x[j] - mx);
-    sum += out[j];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t j = 0; j < v; j++) out[j] *= inv;
-  return static_cast<double>(mx) + std::log(sum);
-}
-
 typedef double (*RowFn)(const float*, int64_t, float*);
 
 RowFn pick_row() {
@@ -102,7 +102,7 @@ RowFn pick_row() {
   if (cpu_has_avx512()) return row_avx512;
   if (cpu_has_avx2_fma()) return row_avx2;
 #endif
-  return row_portable;
+  return softmax_row;
 }
 
 }  // namespace
