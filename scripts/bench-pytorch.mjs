@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from './bench-utils.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const python = process.env.LLMAR_PYTORCH_PYTHON ?? '/usr/bin/python3';
@@ -78,11 +79,6 @@ function jsonLines(cmd, args) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
   return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 for (const name of names.length ? names : Object.keys(CONFIGS)) {
   const cfg = CONFIGS[name];

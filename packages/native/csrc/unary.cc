@@ -76,9 +76,9 @@ static const VecFn kExpVec = exp_avx512, kLogVec = log_avx512;
 static const VecFn kExpVec = nullptr, kLogVec = nullptr;
 #endif
 
-/** out[i] = f(x[i]) over [lo, hi): the AVX-512 loop `vec` when the CPU has it, else the scalar `scalar` (glibc). */
-static void map_range(VecFn vec, float (*scalar)(float), const float* x, float* out,
-                      int64_t lo, int64_t hi) {
+/** out[i] = f(x[i]) over [lo, hi): the AVX-512 loop `vec` when the CPU has it, else `scalar` inlined (glibc). */
+template <typename Scalar>
+static void map_range(VecFn vec, Scalar scalar, const float* x, float* out, int64_t lo, int64_t hi) {
 #if LLMAR_X86
   if (g_avx512) {
     vec(x, out, lo, hi);
