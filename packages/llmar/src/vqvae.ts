@@ -142,22 +142,36 @@ function fusedConvAvailable(): boolean {
 
 /**
  * One conv layer as a single differentiable op on the fused native kernels: forward is one kernel call, backward one
- * more (dx, dw, dbias together), instead of conv + add + relu forward and about ten kernels backward.
+ * more (dx, dw, dbias together), instead of conv + add + relu forward and about ten kernels backward. The forward
+ * kernel is run directly with a gradient registered for it (see {@link registerFusedConvGradient}), not through
+ * customGrad, whose wrapper (a nested tidy, cloned saves, per-call checks) cost about as much JavaScript per layer as
+ * the tape itself.
  */
 function fusedConvLayer(x: tf.Tensor3D, c: Conv, pre: boolean, post: boolean): tf.Tensor3D {
+  registerFusedConvGradient();
   const attrs = { stride: c.stride, pad: c.pad, dilation: c.dilation, preRelu: pre, postRelu: post } as unknown as tf.NamedAttrMap;
-  const f = customGrad((xi: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const y = tf.engine().runKernel('LlmarConv1dBiasAct', { x: xi, filter: w, bias: b }, attrs) as tf.Tensor;
-    save([xi, w, b, y]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sw, sb, sy] = saved;
-        return tf.engine().runKernel('LlmarConv1dBiasActGrad', { x: sx, filter: sw, bias: sb, y: sy, dy }, attrs) as tf.Tensor[];
-      },
-    };
+  return tf.engine().runKernel('LlmarConv1dBiasAct', { x, filter: c.w, bias: c.b }, attrs) as tf.Tensor3D;
+}
+
+let fusedConvGradientRegistered = false;
+
+/**
+ * Registers (once) the gradient of `LlmarConv1dBiasAct` with tfjs: the tape saves x, filter, bias and the output y, and
+ * the backward pass is one `LlmarConv1dBiasActGrad` call whose three results feed the three inputs.
+ */
+function registerFusedConvGradient(): void {
+  if (fusedConvGradientRegistered) return;
+  tf.registerGradient({
+    kernelName: 'LlmarConv1dBiasAct',
+    inputsToSave: ['x', 'filter', 'bias'],
+    outputsToSave: [true],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const [x, filter, bias, y] = saved;
+      const [dx, dw, db] = tf.engine().runKernel('LlmarConv1dBiasActGrad', { x, filter, bias, y, dy: dy as tf.Tensor }, attrs) as tf.Tensor[];
+      return { x: () => dx, filter: () => dw, bias: () => db };
+    },
   });
-  return f(x, c.w, c.b) as tf.Tensor3D;
+  fusedConvGradientRegistered = true;
 }
 
 /** Nearest-neighbour ×2 up-sampling along time of [B, L, C] (each frame repeated twice). */
