@@ -12,6 +12,11 @@
  * Configs: stage1-cpu-small, stage1-paper-width, stage2-stories260K-lora, stage2-15M-lora, matmul (512, 1024, 2048).
  * The peers live in ../shared/bench (env LLMAR_PYTORCH_BENCH), run by /usr/bin/python3 (env LLMAR_PYTORCH_PYTHON) with
  * torch importable; without them this says why and exits 2. Each peer reports the better of 1 and 2 torch threads.
+ *
+ * OpenBLAS: some machines here set OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) to an older core for old OpenBLAS builds'
+ * sake; on an AVX-512 machine that halves PyTorch's matmul speed. The peers run with both unset, so OpenBLAS picks its
+ * own kernel (printed in the first line, e.g. Cooperlake, and checked against float64 products there);
+ * `--keep-openblas-env` keeps the machine's settings.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -48,6 +53,12 @@ const CONFIGS = {
 };
 
 const argv = process.argv.slice(2);
+const keepOpenblasEnv = argv.includes('--keep-openblas-env');
+const peerEnv = { ...process.env };
+if (!keepOpenblasEnv) {
+  delete peerEnv.OPENBLAS_CORETYPE;
+  delete peerEnv.OPENBLAS_L2_SIZE;
+}
 const ri = argv.indexOf('--rounds');
 const rounds = ri >= 0 ? Number(argv[ri + 1]) : 3;
 if (!Number.isInteger(rounds) || rounds < 1) {
@@ -62,10 +73,32 @@ for (const n of names) {
   }
 }
 
-const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+// torch's version, the OpenBLAS core it runs, and the largest error of a float32 product against float64 (a core
+// mismatched to the CPU can give wrong results, which is why some machines force an older one)
+const PROBE_PY = `
+import ctypes, json, torch
+torch.manual_seed(0)
+a = torch.randn(256, 300); b = torch.randn(300, 200)
+err = ((a @ b).double() - a.double() @ b.double()).abs().max().item()
+libs = sorted({l for l in open('/proc/self/maps').read().split() if 'openblas' in l and l.endswith('.so.3')})
+core = None
+try:
+    L = ctypes.CDLL(libs[0]); L.openblas_get_corename.restype = ctypes.c_char_p; core = L.openblas_get_corename().decode()
+except Exception:
+    pass
+print(json.dumps(dict(torch=torch.__version__, openblas_core=core, matmul_max_abs_err=err)))
+`;
+const probe = spawnSync(python, ['-c', PROBE_PY], { encoding: 'utf8', env: peerEnv });
 if (probe.status !== 0) {
   console.error(`bench-pytorch: ${python} cannot import torch (${(probe.stderr || String(probe.error)).trim().split('\n').pop()}); ` +
     'install it (see ../shared/bench/README.md) or set LLMAR_PYTORCH_PYTHON');
+  process.exit(2);
+}
+const probeInfo = JSON.parse(probe.stdout.trim().split('\n').pop());
+console.log(JSON.stringify({ pytorch: probeInfo, openblas_env: keepOpenblasEnv ? 'kept' : 'unset' }));
+if (!(probeInfo.matmul_max_abs_err < 1e-3)) {
+  console.error(`bench-pytorch: PyTorch's float32 product is off by ${probeInfo.matmul_max_abs_err} on OpenBLAS core ${probeInfo.openblas_core}; ` +
+    'not a fair peer (try --keep-openblas-env)');
   process.exit(2);
 }
 if (!existsSync(join(peers, 'stage1_torch.py'))) {
@@ -74,8 +107,8 @@ if (!existsSync(join(peers, 'stage1_torch.py'))) {
 }
 
 /** Run a command; return its JSON lines (stderr passes through). */
-function jsonLines(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+function jsonLines(cmd, args, env = process.env) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24, env });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
   return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 }
@@ -84,7 +117,7 @@ for (const name of names.length ? names : Object.keys(CONFIGS)) {
   const cfg = CONFIGS[name];
   const rows = new Map(); // line name -> { ours: [], peer: [], backend }
   for (let r = 0; r < rounds; r++) {
-    const peerOut = cfg.peer ? jsonLines(python, [join(peers, cfg.peer[0]), cfg.peer[1]]) : jsonLines(python, ['-c', MATMUL_PY]);
+    const peerOut = cfg.peer ? jsonLines(python, [join(peers, cfg.peer[0]), cfg.peer[1]], peerEnv) : jsonLines(python, ['-c', MATMUL_PY], peerEnv);
     const oursOut = jsonLines(process.execPath, cfg.ours);
     for (const p of peerOut) {
       const o = oursOut.find((x) => x.name === p.name);
