@@ -2,8 +2,9 @@
 // stage-1 loss (SmoothL1, codebook, commitment, Zipf, context, MMD) and one AdamW step — the model of
 // /work/shared/bench/stage1_torch.py. Prints one JSON line per config: {name, backend, ms_per_step, cpu_ms_per_step,
 // samples_per_s}: the median wall time of the timed steps, and the process CPU time (all threads) per timed step, which
-// shows the work done when other jobs share the machine. LLMAR_BENCH_STEPS=n times n steps instead of 5 (3 at paper
-// width), e.g. to difference two runs' hardware counters (`perf stat -e instructions:u`).
+// shows the work done when other jobs share the machine. Like the PyTorch peer: 3 warm-up steps (the first steps touch
+// fresh wasm heap pages: at paper width AdamW alone took 140-280 ms in steps 1-3 and 12 ms after), then 8 timed steps;
+// LLMAR_BENCH_STEPS=n times n steps instead, e.g. to difference two runs' hardware counters (`perf stat -e instructions:u`).
 import { initBackend, tf, Rng } from '@llmar/tensor';
 import { AdamW } from '@llmar/llm-lora';
 import { ActionTokenizer } from '@llmar/llmar';
@@ -38,8 +39,8 @@ for (const [name, [B, V, D, width, d, U, vocab]] of Object.entries(CONFIGS)) {
     tf.dispose(Object.values(grads));
     tok.afterStep();
   };
-  const warm = 2;
-  const steps = Number(process.env.LLMAR_BENCH_STEPS) || (name === 'stage1-paper-width' ? 3 : 5);
+  const warm = 3;
+  const steps = Number(process.env.LLMAR_BENCH_STEPS) || 8;
   for (let i = 0; i < warm; i++) step();
   const ts = [];
   const cpu0 = process.cpuUsage();
