@@ -21,7 +21,8 @@
         "csrc/poincare.cc",
         "csrc/unary.cc",
         "csrc/xent.cc",
-        "csrc/lmfused.cc"
+        "csrc/lmfused.cc",
+        "csrc/transpose.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],
       "cflags_cc!": ["-std=gnu++17", "-O2"],

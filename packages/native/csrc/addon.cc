@@ -61,6 +61,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"biasAct", nullptr, BiasAct, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"transpose", nullptr, Transpose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poincarePairwise", nullptr, PoincarePairwise, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poincarePairwiseGrad", nullptr, PoincarePairwiseGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmaxXent", nullptr, SoftmaxXent, nullptr, nullptr, nullptr, napi_default, nullptr},

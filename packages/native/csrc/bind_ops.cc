@@ -10,6 +10,7 @@
 #include "elementwise.h"
 #include "lmfused.h"
 #include "napi_util.h"
+#include "transpose.h"
 #include "unary.h"
 #include "xent.h"
 
@@ -218,6 +219,44 @@ napi_value ReduceSum(napi_env env, napi_callback_info info) {
   const float* x = nullptr;
   if (!at(env, ro, oo, outer * inner, "out", &out) || !at(env, rx, ox, outer * reduce * inner, "x", &x)) return nullptr;
   if (outer * inner > 0) reduce_sum(x, outer, reduce, inner, out);
+  return undefined(env);
+}
+
+// transpose(out, outOff, x, xOff, shape, perm): out = x transposed by perm (4-byte values); shape and perm are
+// Int32Arrays of one length <= 8, perm a permutation of 0..rank-1.
+napi_value Transpose(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!args(env, info, argv, 6)) return nullptr;
+  int64_t oo, ox;
+  Region ro, rx;
+  const int32_t *shape = nullptr, *perm = nullptr;
+  size_t rank = 0, prank = 0;
+  if (!get_region(env, argv[0], "out", &ro) || !get_i64(env, argv[1], "outOffset", &oo) || !get_region(env, argv[2], "x", &rx) ||
+      !get_i64(env, argv[3], "xOffset", &ox) || !get_ints(env, argv[4], "shape", 0, &shape, &rank) ||
+      !get_ints(env, argv[5], "perm", 0, &perm, &prank)) {
+    return nullptr;
+  }
+  if (rank != prank || rank > static_cast<size_t>(kTransposeMaxRank)) {
+    fail(env, "transpose: shape and perm must have one length <= " + std::to_string(kTransposeMaxRank) + ", got " +
+                  std::to_string(rank) + " and " + std::to_string(prank));
+    return nullptr;
+  }
+  int64_t dims[kTransposeMaxRank];
+  bool seen[kTransposeMaxRank] = {};
+  int64_t n = 1;
+  for (size_t a = 0; a < rank; a++) {
+    if (shape[a] < 0 || perm[a] < 0 || perm[a] >= static_cast<int32_t>(rank) || seen[perm[a]]) {
+      fail(env, "transpose: perm must be a permutation of the axes and dims non-negative");
+      return nullptr;
+    }
+    seen[perm[a]] = true;
+    dims[a] = shape[a];
+    n *= shape[a];
+  }
+  uint32_t* out = nullptr;
+  const uint32_t* x = nullptr;
+  if (!at(env, ro, oo, n, "out", &out) || !at(env, rx, ox, n, "x", &x)) return nullptr;
+  if (n > 0) transpose(x, out, dims, perm, static_cast<int>(rank));
   return undefined(env);
 }
 

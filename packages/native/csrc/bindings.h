@@ -17,6 +17,7 @@ napi_value Unary(napi_env env, napi_callback_info info);
 napi_value BiasAct(napi_env env, napi_callback_info info);
 napi_value Binary(napi_env env, napi_callback_info info);
 napi_value ReduceSum(napi_env env, napi_callback_info info);
+napi_value Transpose(napi_env env, napi_callback_info info);
 napi_value SoftmaxXent(napi_env env, napi_callback_info info);
 napi_value LmFused(napi_env env, napi_callback_info info);
 

@@ -54,6 +54,8 @@ export interface NativeAddon {
   /** out[o, i] = sum over r of x[o, r, i] (x laid out [outer, reduce, inner]), accumulated in double. */
   reduceSum(out: NativeMemory, outOffset: number, x: NativeMemory, xOffset: number, outer: number, reduce: number,
     inner: number): void;
+  /** out = x transposed by perm (4-byte values; shape and perm of one length <= 8, out.shape[i] = shape[perm[i]]). */
+  transpose(out: NativeMemory, outOffset: number, x: NativeMemory, xOffset: number, shape: Int32Array, perm: Int32Array): void;
   /**
    * Poincaré-ball pairwise distances out[n, m] from xy = ⟨x_i, y_j⟩ [n, m], x2 = ‖x_i‖² [n], y2 = ‖y_j‖² [m] and the
    * curvature c (float32 in, float32 out; polynomial log on AVX-512/AVX2, double std::log on the portable path).

@@ -149,6 +149,17 @@ function elementwiseCases(): Case[] {
       run: (xs) => [tf.gather(xs[0], tf.tensor(idx, idxShape, 'int32'), axis)],
     });
   });
+  // Transpose (values and gradient, itself a transpose): size-1 axes, merged axes, a moving last axis, empty, rank 1-6,
+  // and one large enough to be split over the threads
+  const perms: [number[], number[]][] = [
+    [[7, 33], [1, 0]], [[8, 64, 8, 8], [0, 2, 1, 3]], [[8, 8, 64, 8], [0, 2, 1, 3]], [[3, 1, 5, 1, 4], [4, 2, 0, 3, 1]],
+    [[2, 3, 4, 5, 6, 7], [5, 3, 1, 0, 4, 2]], [[9], [0]], [[4, 0, 3], [2, 0, 1]], [[1, 1], [1, 0]], [[64, 65, 70], [2, 0, 1]],
+    [[5, 6, 7], [0, 1, 2]], [[6, 5, 4, 3], [1, 0, 3, 2]],
+  ];
+  perms.forEach(([shape, perm], t) => {
+    const x = input(r, shape);
+    out.push({ name: `Transpose [${shape}] perm [${perm}]`, inputs: [x], run: withGrads((xs) => tf.transpose(xs[0], perm), 500 + t) });
+  });
   return out;
 }
 
@@ -174,7 +185,7 @@ describe.skipIf(!addon)(`native kernels on ${BACKEND} equal the stock cpu kernel
   });
 
   it('registers the matMul and conv kernels', () => {
-    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'LlmarConv2D', 'Add', 'Sub', 'Multiply', 'Minimum', 'Maximum', 'RealDiv', 'Sum', 'Mean', 'Exp', 'Log', 'GatherV2', 'Identity']) {
+    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'LlmarConv2D', 'Add', 'Sub', 'Multiply', 'Minimum', 'Maximum', 'RealDiv', 'Sum', 'Mean', 'Exp', 'Log', 'GatherV2', 'Identity', 'Transpose']) {
       expect(registered).toContain(k);
     }
     expect(registerNativeKernels(TF, BACKEND).kernels).toEqual(registered); // idempotent

@@ -12,6 +12,7 @@ import { makeCast, makeIdentity } from './identity';
 import { makeConv1dBiasAct, makeConv1dBiasActGrad } from './convFused';
 import { makeAdamW } from './adamw';
 import { makeGatherV2 } from './gather';
+import { makeTranspose } from './transpose';
 import type { KernelConfigLike, KernelContext, KernelFunc, TfLike } from './types';
 
 /** The tfjs version whose private internals (wasm heap, memory offsets, output allocator) this package relies on. */
@@ -57,6 +58,7 @@ const FACTORIES: Record<string, Factory> = {
   LlmarConv1dBiasActGrad: (c) => makeConv1dBiasActGrad(c),
   LlmarAdamW: (c) => makeAdamW(c),
   GatherV2: makeGatherV2,
+  Transpose: makeTranspose,
   Exp: (c, s) => makeUnary(c, 'Exp', s),
   Log: (c, s) => makeUnary(c, 'Log', s),
   LlmarPoincarePairwise: (c) => makePoincarePairwise(c),
