@@ -34,7 +34,9 @@ for (const n of quick ? [512] : [512, 1024, 2048]) {
   // The cpu and wasm backends run kernels synchronously, inside tf.matMul: no read-back is needed to time the product
   // (as PyTorch's `a @ b` is timed). A dataSync here cost 1.3 ms at n = 512 (a 1 MB copy out of the wasm heap and a
   // fresh typed array), 40% of the product.
-  const ms = time(() => tf.tidy(() => void tf.matMul(a, b)), 1, n >= 2048 ? 3 : 5);
+  // 3 warm-up products, then the median of 20 (5 at n = 2048), as the PyTorch peer in scripts/bench-pytorch.mjs: with one
+  // warm-up and 5 products, OpenBLAS's 512 product (its threads still waking) measured 4 ms against 0.9 ms once warm
+  const ms = time(() => tf.tidy(() => void tf.matMul(a, b)), 3, n >= 2048 ? 5 : 20);
   const gflops = (2 * n ** 3) / (ms * 1e6);
   console.log(JSON.stringify({ name: `matmul-${n}`, backend: info.label, ms_per_step: +ms.toFixed(3), gflops: +gflops.toFixed(1), ...extra }));
   tf.dispose([a, b]);
