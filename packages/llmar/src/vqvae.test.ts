@@ -78,6 +78,25 @@ describe('action VQ-VAE convolutions', () => {
     net.dispose();
   });
 
+  it('nearest up-sampling: the gradient of sum(up(x) * r) at frame l is r[2l] + r[2l + 1]', () => {
+    const [B, L, C] = [3, 5, 4];
+    const x = tf.randomNormal([B, L, C], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const r = tf.randomNormal([B, 2 * L, C], 0, 1, 'float32', 4);
+    const n0 = tf.memory().numTensors;
+    const g = tf.tidy(() => tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(upsample2(xi as tf.Tensor3D), r)))(x).dataSync());
+    expect(tf.memory().numTensors).toBe(n0);
+    const rv = r.dataSync();
+    for (let b = 0; b < B; b++) {
+      for (let l = 0; l < L; l++) {
+        for (let c = 0; c < C; c++) {
+          const want = rv[(b * 2 * L + 2 * l) * C + c] + rv[(b * 2 * L + 2 * l + 1) * C + c];
+          expect(Math.abs(g[(b * L + l) * C + c] - want)).toBeLessThan(1e-6 * (1 + Math.abs(want)));
+        }
+      }
+    }
+    tf.dispose([x, r]);
+  });
+
   it('nearest up-sampling repeats frames; SmoothL1 matches its float64 definition', () => {
     const up = tf.tidy(() => upsample2(tf.tensor3d([[[1, 2], [3, 4]]])).arraySync());
     expect(up).toEqual([[[1, 2], [1, 2], [3, 4], [3, 4]]]);
