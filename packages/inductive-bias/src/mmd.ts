@@ -1,4 +1,4 @@
-import { tf, matMul, stopGradient } from '@llmar/tensor';
+import { tf, matMul, stopGradient, customGrad } from '@llmar/tensor';
 import { InductiveBiasError } from './errors';
 
 /** Which MMD² estimator {@link mmd} computes. */
@@ -43,15 +43,36 @@ export function pairwiseSquaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): tf.Ten
   });
 }
 
-/** Σ_h exp(−d2 / h) for the given bandwidths (a tensor of shape [H] or numbers). */
+/**
+ * Σ_h exp(−d2 / h) for the bandwidths hs [H] (detached: their gradient is zero), as one differentiable op whose
+ * gradient is −dy · Σ_h exp(−d2 / h) / h from the saved terms: a handful of kernels backward instead of five per
+ * bandwidth through the tape (about 140 fewer kernel calls in a stage-1 step's backward pass).
+ */
 function kernelSum(d2: tf.Tensor, hs: tf.Tensor1D): tf.Tensor {
   const H = hs.shape[0];
-  let k: tf.Tensor | undefined;
-  for (let i = 0; i < H; i++) {
-    const e = tf.exp(tf.neg(tf.div(d2, tf.slice(hs, [i], [1]).reshape([]))));
-    k = k ? tf.add(k, e) : e;
-  }
-  return k as tf.Tensor;
+  const f = customGrad((d: tf.Tensor, h: tf.Tensor, save: tf.GradSaveFunc) => {
+    const terms: tf.Tensor[] = [];
+    let k: tf.Tensor | undefined;
+    for (let i = 0; i < H; i++) {
+      const e = tf.exp(tf.neg(tf.div(d, tf.slice(h, [i], [1]).reshape([]))));
+      terms.push(e);
+      k = k ? tf.add(k, e) : e;
+    }
+    save([...terms, h]);
+    return {
+      value: k as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const hh = saved[H];
+        let g: tf.Tensor | undefined;
+        for (let i = 0; i < H; i++) {
+          const t = tf.div(saved[i], tf.slice(hh, [i], [1]).reshape([]));
+          g = g ? tf.add(g, t) : t;
+        }
+        return [tf.neg(tf.mul(dy, g as tf.Tensor)), tf.zerosLike(hh)];
+      },
+    };
+  });
+  return f(d2, hs);
 }
 
 function median(values: Float32Array | number[]): number {
