@@ -44,31 +44,34 @@ export function pairwiseSquaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): tf.Ten
 }
 
 /**
- * Σ_h exp(−d2 / h) for the bandwidths hs [H] (detached: their gradient is zero), as one differentiable op whose
- * gradient is −dy · Σ_h exp(−d2 / h) / h from the saved terms: a handful of kernels backward instead of five per
- * bandwidth through the tape (about 140 fewer kernel calls in a stage-1 step's backward pass).
+ * Σ_h exp(−d2 / h) for the bandwidths hs [H] (detached: their gradient is zero), as one differentiable op. The gradient
+ * with respect to d2 is computed as the tape would (each term's −(dy · e_h) / h, summed from the last term to the
+ * first), so values and gradients are bit for bit those of the plain ops, with about 140 fewer kernel calls in the
+ * backward pass of a stage-1 step (the plain ops also took the gradient of every slice of hs, only to find it zero).
  */
 function kernelSum(d2: tf.Tensor, hs: tf.Tensor1D): tf.Tensor {
   const H = hs.shape[0];
   const f = customGrad((d: tf.Tensor, h: tf.Tensor, save: tf.GradSaveFunc) => {
+    const scales: tf.Tensor[] = [];
     const terms: tf.Tensor[] = [];
     let k: tf.Tensor | undefined;
     for (let i = 0; i < H; i++) {
-      const e = tf.exp(tf.neg(tf.div(d, tf.slice(h, [i], [1]).reshape([]))));
+      const s = tf.slice(h, [i], [1]).reshape([]);
+      const e = tf.exp(tf.neg(tf.div(d, s)));
+      scales.push(s);
       terms.push(e);
       k = k ? tf.add(k, e) : e;
     }
-    save([...terms, h]);
+    save([...terms, ...scales]);
     return {
       value: k as tf.Tensor,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const hh = saved[H];
         let g: tf.Tensor | undefined;
-        for (let i = 0; i < H; i++) {
-          const t = tf.div(saved[i], tf.slice(hh, [i], [1]).reshape([]));
+        for (let i = H - 1; i >= 0; i--) {
+          const t = tf.div(tf.neg(tf.mul(dy, saved[i])), saved[H + i]);
           g = g ? tf.add(g, t) : t;
         }
-        return [tf.neg(tf.mul(dy, g as tf.Tensor)), tf.zerosLike(hh)];
+        return [g as tf.Tensor, tf.zerosLike(hs)];
       },
     };
   });
