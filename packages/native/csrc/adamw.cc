@@ -104,13 +104,6 @@ LLMAR_TARGET_AVX512 void update_avx512(const Update& u, const float* __restrict 
 #pragma GCC pop_options
 #endif
 
-bool use_avx512() {
-#if LLMAR_X86
-  return std::strcmp(simd_name(), "avx512") == 0;
-#else
-  return false;
-#endif
-}
 }  // namespace
 
 double adamw_step(const AdamWVar* vars, int64_t n, const float* m, const float* v, float* mOut, float* vOut,
@@ -124,7 +117,7 @@ double adamw_step(const AdamWVar* vars, int64_t n, const float* m, const float* 
   // pass 1: squared norm of the scaled gradients, per piece in double, summed in piece order (deterministic)
   std::vector<double> sq(static_cast<size_t>(np), 0.0);
   const float scale = static_cast<float>(h.scale);
-  const bool avx512 = use_avx512();
+  const bool avx512 = avx512_selected();
   pool.run(np, [&](int64_t k) {
     const Piece& pc = pieces[static_cast<size_t>(k)];
 #if LLMAR_X86

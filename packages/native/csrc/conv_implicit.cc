@@ -137,13 +137,7 @@ void implicit_gemm(int64_t rows, int64_t N, int64_t K, int64_t taps, float* C, R
 
 }  // namespace
 
-bool conv_implicit_available() {
-#if LLMAR_X86
-  return std::strcmp(simd_name(), "avx512") == 0;
-#else
-  return false;
-#endif
-}
+bool conv_implicit_available() { return avx512_selected(); }
 
 void conv_forward_implicit(const ConvShape& s, const float* x, const float* w, float* y) {
   const int64_t taps = s.KH * s.KW, ohw = s.OH * s.OW;

@@ -118,6 +118,14 @@ static const Kernel* g_kernel = pick_kernel();
 
 const char* simd_name() { return g_kernel->name; }
 
+bool avx512_selected() {
+#if LLMAR_X86
+  return g_kernel == &kAvx512;
+#else
+  return false;
+#endif
+}
+
 const Kernel& current_kernel() { return *g_kernel; }
 
 bool set_simd(const char* name) {

@@ -30,6 +30,8 @@ void gemm_batched(const GemmArgs& g, int64_t batch, const int32_t* ai, const int
 
 /** Which micro-kernel runs: "avx512", "avx2" or "portable". */
 const char* simd_name();
+/** Whether the AVX-512 micro-kernel is the one selected (the other AVX-512 paths follow it, e.g. for tests). */
+bool avx512_selected();
 /** Force a kernel ("avx512" | "avx2" | "portable"); returns false if this CPU lacks it. */
 bool set_simd(const char* name);
 
