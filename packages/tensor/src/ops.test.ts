@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { tf, initBackend, conv1d, matMul, gather, stopGradient } from './index';
+import { tf, initBackend, conv1d, matMul, gather, stopGradient, customGrad } from './index';
 
 /** Run `f` on a backend and return its output and gradients as plain arrays. */
 async function onBackend(name: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<Float32Array[]> {
@@ -120,5 +120,19 @@ describe('portable ops: wasm equals cpu (values and gradients)', () => {
     const x = tf.tensor1d([1, 2, 3]);
     const g = tf.grad((a: tf.Tensor) => a.mul(stopGradient(a)).sum() as tf.Scalar)(x);
     expect(Array.from(g.dataSync())).toEqual([1, 2, 3]);
+  });
+
+  it('stopGradient leaves what is upstream of it out of the backward pass', async () => {
+    await initBackend('cpu');
+    // an op whose gradient must never run: before stopGradient it is not on any path to the result
+    const noBackward = customGrad((a: tf.Tensor) => ({
+      value: a.square(),
+      gradFunc: () => {
+        throw new Error('differentiated through stopGradient');
+      },
+    }));
+    const x = tf.tensor1d([1, 2, 3]);
+    const g = tf.grad((a: tf.Tensor) => a.mul(stopGradient(noBackward(a))).sum() as tf.Scalar)(x);
+    expect(Array.from(g.dataSync())).toEqual([1, 4, 9]);
   });
 });

@@ -19,13 +19,16 @@ export function customGrad(body: CustomGradBody): (...inputs: tf.Tensor[]) => tf
   return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => tf.Tensor;
 }
 
-/** Identity forward, zero gradient (PyTorch's `.detach()`, TF's `stop_gradient`). */
+/**
+ * Identity forward, no gradient (PyTorch's `.detach()`, TF's `stop_gradient`): the result is a custom-gradient op with
+ * no inputs, so the tape has no edge back to `x` and nothing upstream of it is differentiated for this use. (A zero
+ * gradient passed back instead made the backward pass run every op upstream on zeros: about 50 kernel calls of a
+ * stage-1 step.) Where `x` reaches the result through other ops too, its gradient comes from those alone; where it
+ * reaches it only through here, tfjs reports no path, as for any unconnected input.
+ */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
-  const f = customGrad((a: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([a]);
-    return { value: a.clone(), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.zerosLike(saved[0])] };
-  });
-  return f(x) as T;
+  const f = customGrad((() => ({ value: x.clone(), gradFunc: () => [] })) as unknown as CustomGradBody);
+  return f() as T;
 }
 
 /** Whether BatchMatMul with transpose flags is fast here (native kernels, cpu, node) rather than wasm's slow path. */
