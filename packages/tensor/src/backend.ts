@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { TensorError } from './errors';
 import { setFastTransposedMatMul } from './ops';
 import { installFastSave, uninstallFastSave } from './saved';
+import { installLeanGradients, uninstallLeanGradients } from './gradients';
 
 /** Which TensorFlow.js backend to run on. `auto` tries node-gpu, node, wasm, then cpu. */
 export type BackendChoice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -29,6 +30,8 @@ export interface BackendInfo {
    * tape node (see `installFastSave`; wasm and cpu only; off with `LLMAR_FAST_SAVE=0`).
    */
   fastSave: boolean;
+  /** Whether the lean gradients of Multiply, RealDiv, Sum and Mean are registered (`installLeanGradients`). */
+  leanGradients: boolean;
 }
 
 const NATIVE_PKG: Record<'node-gpu' | 'node', string> = {
@@ -71,6 +74,11 @@ export interface InitBackendOptions {
    * records (wasm and cpu; nested gradients keep tfjs's path). Off when `LLMAR_FAST_SAVE=0`. @default true
    */
   fastSave?: boolean;
+  /**
+   * Gradients of Multiply, RealDiv, Sum and Mean without tfjs's no-op work (same values bit for bit: see
+   * `installLeanGradients`). Off when `LLMAR_LEAN_GRADIENTS=0`. @default true
+   */
+  leanGradients?: boolean;
 }
 
 /**
@@ -122,6 +130,9 @@ export async function initBackend(
   } else {
     uninstallFastSave();
   }
+  const leanGradients = options.leanGradients ?? process.env.LLMAR_LEAN_GRADIENTS !== '0';
+  if (leanGradients) installLeanGradients();
+  else uninstallLeanGradients();
   current = {
     requested: choice,
     tfBackend: tf.getBackend(),
@@ -131,6 +142,7 @@ export async function initBackend(
     label: native ? `${chosen}+native` : chosen,
     notices,
     fastSave,
+    leanGradients,
   };
   if (options.verbose) for (const n of notices) process.stderr.write(`llmar: ${n}\n`);
   return current;

@@ -18,3 +18,4 @@ export {
 export { customGrad, type CustomGradBody, stopGradient, matMul, conv1d, gather, setFastTransposedMatMul, type Conv1dOptions } from './ops';
 export { Rng } from './rng';
 export { installFastSave, uninstallFastSave, fastSaveInstalled } from './saved';
+export { installLeanGradients, uninstallLeanGradients, leanGradientsInstalled } from './gradients';
