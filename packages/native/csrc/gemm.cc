@@ -95,7 +95,7 @@ static void kernel_portable(int64_t kc, const float* a, const float* b, float* c
 
 static const Kernel kPortable = {"portable", kernel_portable, 4, 16, 256, 1024, 256};
 #if LLMAR_X86
-static const Kernel kAvx512 = {"avx512", kernel_avx512, 12, 32, 384, 12 * 256, 512};
+static const Kernel kAvx512 = {"avx512", kernel_avx512, 12, 32, 512, 12 * 256, 512};
 static const Kernel kAvx2 = {"avx2", kernel_avx2, 6, 16, 256, 6 * 256, 512};
 #endif
 
@@ -153,7 +153,7 @@ bool set_simd(const char* name) {
 /**
  * Block of k in the transposing packs (A row-major, B transposed): one 64-byte line of each source row per block, and
  * the destination lines of a block (kTB x MR or NR floats) stay in L1 while every row is scattered into them. Packing
- * whole panels row by row instead rewrote a kc x 32 panel (48 KB at kc = 384, all of L1d) once per column: it took
+ * whole panels row by row instead rewrote a kc x 32 panel (48 KB at kc = 384, all of L1d; the K block is 512 now) once per column: it took
  * ~20% of a 1024^3 product with transposed B (rdtsc breakdown), ~3% now.
  */
 static constexpr int64_t kTB = 16;
