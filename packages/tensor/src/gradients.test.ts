@@ -34,6 +34,16 @@ function gradsOf(f: F, sa: number[], sb: number[], seed: number): Float32Array[]
   });
 }
 
+/** `run` with the lean gradients, then with tfjs's own; the lean ones stay installed. */
+function leanAndStock<T>(run: () => T): [T, T] {
+  installLeanGradients();
+  const lean = run();
+  uninstallLeanGradients();
+  const stock = run();
+  installLeanGradients();
+  return [lean, stock];
+}
+
 describe('lean gradients of Multiply, RealDiv, Sum, Mean', () => {
   beforeAll(async () => {
     await initBackend();
@@ -46,11 +56,7 @@ describe('lean gradients of Multiply, RealDiv, Sum, Mean', () => {
 
   cases.forEach(([name, sa, sb, f], i) => {
     it(`${name}: bit for bit tfjs's own`, () => {
-      installLeanGradients();
-      const lean = gradsOf(f, sa, sb, 10 * i + 1);
-      uninstallLeanGradients();
-      const stock = gradsOf(f, sa, sb, 10 * i + 1);
-      installLeanGradients();
+      const [lean, stock] = leanAndStock(() => gradsOf(f, sa, sb, 10 * i + 1));
       expect(lean.map((x) => Array.from(x))).toEqual(stock.map((x) => Array.from(x)));
       expect(lean[1].some((v) => v !== 0)).toBe(true);
     });
@@ -59,11 +65,7 @@ describe('lean gradients of Multiply, RealDiv, Sum, Mean', () => {
   it('an int32 operand of Multiply is cast as tfjs does', () => {
     const run = () =>
       tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, tf.tensor1d([1, -2, 3], 'int32'))))(tf.tensor1d([0.5, 1, 2])).dataSync()));
-    installLeanGradients();
-    const lean = run();
-    uninstallLeanGradients();
-    const stock = run();
-    installLeanGradients();
+    const [lean, stock] = leanAndStock(run);
     expect(lean).toEqual(stock);
     expect(lean).toEqual([1, -2, 3]);
   });
@@ -75,11 +77,7 @@ describe('lean gradients of Multiply, RealDiv, Sum, Mean', () => {
         const d2 = tf.grad((y: tf.Tensor) => tf.sum(tf.grad((z: tf.Tensor) => tf.sum(tf.add(tf.mul(tf.mul(z, z), z), tf.mul(z, z))))(y)))(x);
         return Array.from(d2.dataSync());
       });
-    installLeanGradients();
-    const lean = run();
-    uninstallLeanGradients();
-    const stock = run();
-    installLeanGradients();
+    const [lean, stock] = leanAndStock(run);
     expect(lean).toEqual(stock);
     [0.5, -1.5, 2].forEach((x, i) => expect(lean[i]).toBeCloseTo(6 * x + 2, 5));
   });
