@@ -28,7 +28,6 @@ Plan plan(const int64_t* shape, const int32_t* perm, int rank) {
   for (int i = 0; i < rank; i++)
     if (newIndex[perm[i]] >= 0) p[q++] = newIndex[perm[i]];
   // merge runs of input axes that follow each other in p
-
   int32_t mp[kTransposeMaxRank], groupOf[kTransposeMaxRank];
   int groups = 0;
   for (int i = 0; i < r; i++) {
@@ -36,7 +35,7 @@ Plan plan(const int64_t* shape, const int32_t* perm, int rank) {
       groupOf[p[i]] = groupOf[p[i - 1]];
     } else {
       groupOf[p[i]] = groups;
-      mp[groups++] = p[i];  // first input axis of the group, renumbered below
+      mp[groups++] = p[i];  // the group's first input axis (groups are numbered in output order)
     }
   }
   // the groups' input order: sort group heads by input axis
