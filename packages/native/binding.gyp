@@ -10,6 +10,7 @@
         "csrc/bind_poincare.cc",
         "csrc/bind_softmax.cc",
         "csrc/softmax.cc",
+        "csrc/attention.cc",
         "csrc/adamw.cc",
         "csrc/pool.cc",
         "csrc/gemm.cc",

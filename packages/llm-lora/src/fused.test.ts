@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { tf, initBackend, Rng } from '@llmar/tensor';
-import { addSame, attentionOp, frozenGather, frozenProject, pairSwapMatrix, reshapeFree, rmsNormOp, swiGlu, tiledTable, type AttentionConsts } from './fused';
+import { addSame, attentionOp, nativeAttention, frozenGather, frozenProject, pairSwapMatrix, reshapeFree, rmsNormOp, swiGlu, tiledTable, type AttentionConsts } from './fused';
 import { applyRope, ropeTables } from './rope';
 import { causalLmLoss } from './train';
 
@@ -108,7 +108,7 @@ describe('fused ops: values and gradients', () => {
       const tiled = style === 'rotate-half';
       const tab = (src: Float32Array, heads: number, f: number, t: tf.Tensor) => (tiled ? tiledTable(src, B, T, heads, hs, f) : tf.mul(t, f));
       const consts: AttentionConsts = {
-        B, T, H, G, hs, swap, bias, fastT: false,
+        B, T, H, G, hs, swap, bias, fastT: false, style, native: false,
         cosQ: tab(tables.cos, H, scale, cos), sinQ: tab(tables.sinSigned, H, scale, sin), cosK: tab(tables.cos, G, 1, cos), sinK: tab(tables.sinSigned, G, 1, sin),
       };
       const q = tf.tensor2d(Float32Array.from(q64), [B * T, H * hs]);
@@ -181,6 +181,52 @@ describe('fused ops: values and gradients', () => {
       for (const i of [1, 30, 64, 119]) expect(Math.abs(fd((x) => loss64(q64, x, v64), k64, i) - fk[i])).toBeLessThanOrEqual(2e-3 * maxAbs(gk));
       for (const i of [2, 45, 90, 110]) expect(Math.abs(fd((x) => loss64(q64, k64, x), v64, i) - fv[i])).toBeLessThanOrEqual(2e-3 * maxAbs(gv));
       tf.dispose([cos, sin, bias, swap, consts.cosQ, consts.sinQ, consts.cosK, consts.sinK, q, k, v, R, ...ref, ...got]);
+    });
+  }
+
+  // The one-kernel native attention against the kernel-by-kernel path on the same native backend: same operations in the
+  // same order, so equal bit for bit (training is chaotic under rounding: a 1-ulp change moves the e2e test's accuracy).
+  for (const [B, T, H, G, hs, style, perRow] of [
+    [2, 7, 4, 2, 6, 'adjacent', true], [3, 16, 6, 6, 8, 'rotate-half', false], [8, 64, 8, 4, 8, 'adjacent', false], [2, 33, 4, 1, 48, 'rotate-half', true],
+  ] as const) {
+    it(`native LlmarAttention equals the kernel-by-kernel path bit for bit: B ${B}, T ${T}, H ${H}, G ${G}, hs ${hs}, ${style}, ${perRow ? 'per-row padding mask' : 'shared causal mask'}`, (ctx) => {
+      if (!nativeAttention()) ctx.skip(); // no addon (e.g. LLMAR_NATIVE=0)
+      const rng = new Rng(B * 1000 + T);
+      const mask = new Float32Array((perRow ? B : 1) * T * T);
+      for (let b = 0; b < (perRow ? B : 1); b++) {
+        for (let t = 0; t < T; t++) for (let s = 0; s < T; s++) mask[(b * T + t) * T + s] = s > t || (perRow && b === 1 && s < 2 && t >= 2) ? -1e9 : 0;
+      }
+      const bias = tf.tensor(mask, [perRow ? B : 1, 1, 1, T, T]);
+      const tables = ropeTables(T, hs, 10000, style);
+      const swap = tf.tensor2d(pairSwapMatrix(hs, style), [hs, hs]);
+      const scale = 1 / Math.sqrt(hs);
+      const make = (native: boolean): AttentionConsts => {
+        const tab = (src: Float32Array, heads: number, f: number) => (native ? tiledTable(src, 1, T, 1, hs, f) : tiledTable(src, B, T, heads, hs, f));
+        return {
+          B, T, H, G, hs, swap, bias, fastT: true, style, native,
+          cosQ: tab(tables.cos, H, scale), sinQ: tab(tables.sinSigned, H, scale), cosK: tab(tables.cos, G, 1), sinK: tab(tables.sinSigned, G, 1),
+        };
+      };
+      const q = tf.tensor2d(Float32Array.from(randn(rng, B * T * H * hs)), [B * T, H * hs]);
+      const k = tf.tensor2d(Float32Array.from(randn(rng, B * T * G * hs)), [B * T, G * hs]);
+      const v = tf.tensor2d(Float32Array.from(randn(rng, B * T * G * hs)), [B * T, G * hs]);
+      const R = tf.tensor2d(Float32Array.from(randn(rng, B * T * H * hs)), [B * T, H * hs]);
+      const outs = [false, true].map((native) => {
+        const c = make(native);
+        const before = tf.memory().numTensors;
+        const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, x: tf.Tensor) => tf.sum(tf.mul(attentionOp(a, b, x, c), R)))([q, k, v]);
+        const o = tf.tidy(() => attentionOp(q, k, v, c));
+        const res = [o, ...grads].map((t) => t.dataSync().slice());
+        tf.dispose([value, o, ...grads]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([c.cosQ, c.sinQ, c.cosK, c.sinK]);
+        return res;
+      });
+      for (let i = 0; i < 4; i++) {
+        expect(outs[1][i].every(Number.isFinite)).toBe(true);
+        expect(outs[1][i]).toEqual(outs[0][i]);
+      }
+      tf.dispose([bias, swap, q, k, v, R]);
     });
   }
 

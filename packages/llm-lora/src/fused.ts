@@ -153,6 +153,18 @@ export interface AttentionConsts {
   bias: tf.Tensor;
   /** Whether transpose-flagged matMuls are fast on this backend. */
   fastT: boolean;
+  /** RoPE pairing (for the native kernel; the JavaScript path reads it from `swap`). */
+  style: 'adjacent' | 'rotate-half';
+  /**
+   * Whether the one-kernel native attention runs ({@link nativeAttention} when the constants were made); the four
+   * tables are then [1, T, 1, hs] instead of tiled over the batch and heads.
+   */
+  native: boolean;
+}
+
+/** Whether @llmar/native's fused attention kernels (LlmarAttention / LlmarAttentionGrad) are registered. */
+export function nativeAttention(): boolean {
+  return hasKernel('LlmarAttention') && hasKernel('LlmarAttentionGrad');
 }
 
 /**
@@ -193,6 +205,7 @@ function mmT(a: tf.Tensor, b: tf.Tensor, fastT: boolean, ta: boolean, tb: boolea
  * LlmarSoftmaxGrad) instead of Add, Softmax and four element-wise kernels.
  */
 export function attentionOp(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: AttentionConsts): tf.Tensor {
+  if (c.native) return nativeAttentionOp(q, k, v, c);
   const { B, T, H, G, hs, fastT } = c;
   const rep = H / G;
   // the fused native softmax (mask added, masked entries exactly 0) and its one-pass gradient, when registered
@@ -222,6 +235,28 @@ export function attentionOp(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: Attenti
         const dk = ropeT(dKT.transpose([0, 3, 1, 2]), cosK, sinK, c.swap, hs);
         const dv = dV.transpose([0, 2, 1, 3]);
         return [dq.reshape([B * T, H * hs]), dk.reshape([B * T, G * hs]), dv.reshape([B * T, G * hs])];
+      },
+    };
+  });
+  return f(q, k, v);
+}
+
+/**
+ * {@link attentionOp} as one native kernel each way (LlmarAttention / LlmarAttentionGrad of @llmar/native): the same
+ * operations in the same order as the kernel-by-kernel path on the native backend, so the same bits, in 2 kernel calls
+ * per layer instead of ~32. Saves the rotated queries and keys, v, the probabilities and the [T, hs] RoPE tables.
+ */
+function nativeAttentionOp(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: AttentionConsts): tf.Tensor {
+  const attrs = { B: c.B, T: c.T, H: c.H, G: c.G, hs: c.hs, style: c.style };
+  const f = customGrad((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, save: tf.GradSaveFunc) => {
+    const tables = { cosQ: c.cosQ, sinQ: c.sinQ, cosK: c.cosK, sinK: c.sinK };
+    const [o, qh, kr, probs] = run('LlmarAttention', { q: qq, k: kk, v: vv, ...tables, bias: c.bias }, attrs) as tf.Tensor[];
+    save([qh, kr, vv, probs, c.cosQ, c.sinQ, c.cosK, c.sinK]);
+    return {
+      value: o,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qh2, kr2, v2, p2, cosQ, sinQ, cosK, sinK] = saved;
+        return run('LlmarAttentionGrad', { dy, qh: qh2, kr: kr2, v: v2, probs: p2, cosQ, sinQ, cosK, sinK }, attrs) as tf.Tensor[];
       },
     };
   });

@@ -3,7 +3,7 @@ import { type LlamaConfig, headSize, validateConfig, weightShapes } from './conf
 import { LlmError } from './errors';
 import { KvCache, type LayerKv } from './cache';
 import { applyRope, ropeTables } from './rope';
-import { type AttentionConsts, tapeActive, addSame, attentionOp, frozenGather, frozenProject, pairSwapMatrix, reshapeFree, tiledTable, rmsNormOp, swiGlu } from './fused';
+import { type AttentionConsts, tapeActive, addSame, attentionOp, nativeAttention, frozenGather, frozenProject, pairSwapMatrix, reshapeFree, tiledTable, rmsNormOp, swiGlu } from './fused';
 import { assertFitsBackend, fastTransposeFlags } from './memory';
 
 export { KvCache } from './cache';
@@ -364,7 +364,9 @@ export class Llama {
     const c = this.config;
     const hs = headSize(c);
     const scale = 1 / Math.sqrt(hs);
-    const tiled = (src: Float32Array, heads: number, f: number) => tiledTable(src, B, T, heads, hs, f);
+    // the native kernel reads [T, hs] tables; the kernel-by-kernel path multiplies same-shape tiled ones
+    const native = nativeAttention();
+    const tiled = (src: Float32Array, heads: number, f: number) => (native ? tiledTable(src, 1, T, 1, hs, f) : tiledTable(src, B, T, heads, hs, f));
     const { cos, sinSigned } = this.ropeHost;
     return {
       B,
@@ -379,6 +381,8 @@ export class Llama {
       swap: this.ropeSwap,
       bias,
       fastT: fastTransposeFlags(),
+      style: c.ropeStyle,
+      native,
     };
   }
 

@@ -1,10 +1,11 @@
-// N-API binding of the attention softmax kernels (softmax.h): softmax.
+// N-API binding of the attention kernels (softmax.h, attention.h): softmax, attention.
 // Every region is bounds-checked against its buffer before any kernel runs.
 #include <cstdint>
 #include <string>
 
 #include "bindings.h"
 #include "napi_util.h"
+#include "attention.h"
 #include "softmax.h"
 
 namespace llmar {
@@ -45,6 +46,52 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   if (n == 0) return undefined(env);
   if (kind == 0) softmax_bias(SoftmaxShape{B, H, T, S, biasB}, p[1], hasBias ? p[2] : nullptr, p[0]);
   else softmax_grad(B * H * T, S, p[1], p[2], p[0]);
+  return undefined(env);
+}
+
+// attention(kind, B, T, H, G, hs, biasB, style, ...12 pairs): kind 0 pairs (o, qh, kr, probs, q, k, v, cosQ, sinQ, cosK,
+// sinK, bias | null) → the fused forward (attention.h); kind 1 pairs (dq, dk, dv, dy, qh, kr, v, probs, cosQ, sinQ, cosK,
+// sinK) → its gradient.
+napi_value Attention(napi_env env, napi_callback_info info) {
+  napi_value argv[32];
+  if (!args(env, info, argv, 31)) return nullptr;
+  int64_t kind, B, T, H, G, hs, biasB, style;
+  const char* dims[8] = {"kind", "B", "T", "H", "G", "hs", "biasB", "style"};
+  int64_t* vals[8] = {&kind, &B, &T, &H, &G, &hs, &biasB, &style};
+  for (int i = 0; i < 8; i++) {
+    if (!get_i64(env, argv[i], dims[i], vals[i])) return nullptr;
+  }
+  if ((kind != 0 && kind != 1) || B < 0 || T < 0 || H < 1 || G < 1 || H % G != 0 || hs < 2 || hs % 2 != 0 ||
+      !(biasB == 0 || biasB == 1 || biasB == B) || (style != 0 && style != 1)) {
+    fail(env, "attention: kind " + std::to_string(kind) + " (0 or 1), B " + std::to_string(B) + ", T " + std::to_string(T) +
+                  " (>= 0), H " + std::to_string(H) + " and G " + std::to_string(G) + " (>= 1, G divides H), hs " +
+                  std::to_string(hs) + " (even, >= 2), biasB " + std::to_string(biasB) + " (0, 1 or B) and style " +
+                  std::to_string(style) + " (0 or 1) are not valid");
+    return nullptr;
+  }
+  const int64_t nq = B * T * H * hs, nk = B * T * G * hs, np = B * H * T * T, nt = T * hs;
+  const int64_t fwd[12] = {nq, nq, nk, np, nq, nk, nk, nt, nt, nt, nt, biasB * T * T};
+  const int64_t bwd[12] = {nq, nk, nk, nq, nq, nk, nk, np, nt, nt, nt, nt};
+  const char* fnames[12] = {"o", "qh", "kr", "probs", "q", "k", "v", "cosQ", "sinQ", "cosK", "sinK", "bias"};
+  const char* bnames[12] = {"dq", "dk", "dv", "dy", "qh", "kr", "v", "probs", "cosQ", "sinQ", "cosK", "sinK"};
+  float* p[12] = {};
+  for (int i = 0; i < 12; i++) {
+    if (kind == 0 && i == 11 && biasB == 0) break;  // no bias: its pair may be (null, 0)
+    const char* name = kind == 0 ? fnames[i] : bnames[i];
+    Region r;
+    int64_t off;
+    if (!get_region(env, argv[8 + 2 * i], name, &r) || !get_i64(env, argv[9 + 2 * i], name, &off) ||
+        !at(env, r, off, kind == 0 ? fwd[i] : bwd[i], name, &p[i])) {
+      return nullptr;
+    }
+  }
+  if (B * T == 0) return undefined(env);
+  const AttnShape s{B, T, H, G, hs, biasB, static_cast<int>(style)};
+  if (kind == 0) {
+    attention_forward(s, AttnTables{p[7], p[8], p[9], p[10]}, p[4], p[5], p[6], p[11], p[0], p[1], p[2], p[3]);
+  } else {
+    attention_backward(s, AttnTables{p[8], p[9], p[10], p[11]}, p[3], p[4], p[5], p[6], p[7], p[0], p[1], p[2]);
+  }
   return undefined(env);
 }
 

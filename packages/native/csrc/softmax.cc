@@ -91,39 +91,39 @@ LLMAR_TARGET_AVX512 static void softmax_grad_row_avx512(const float* y, const fl
 static const bool g_avx512 = cpu_has_avx512();
 #endif
 
+void softmax_bias_row(const float* x, const float* br, float* y, int64_t S) {
+#if LLMAR_X86
+  if (g_avx512) {
+    softmax_row_avx512(x, br, y, S);
+    return;
+  }
+#endif
+  softmax_row_portable(x, br, y, S);
+}
+
+void softmax_grad_row(const float* y, const float* dy, float* dx, int64_t S) {
+#if LLMAR_X86
+  if (g_avx512) {
+    softmax_grad_row_avx512(y, dy, dx, S);
+    return;
+  }
+#endif
+  double d = 0;
+  for (int64_t j = 0; j < S; j++) d += static_cast<double>(y[j]) * dy[j];
+  const float df = static_cast<float>(d);
+  for (int64_t j = 0; j < S; j++) dx[j] = y[j] * (dy[j] - df);
+}
+
 void softmax_bias(const SoftmaxShape& s, const float* x, const float* bias, float* y) {
   const int64_t rows = s.B * s.H * s.T;
   over_rows(rows, s.S, [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; r++) {
-      const float* br = bias_row(s, bias, r);
-#if LLMAR_X86
-      if (g_avx512) {
-        softmax_row_avx512(x + r * s.S, br, y + r * s.S, s.S);
-        continue;
-      }
-#endif
-      softmax_row_portable(x + r * s.S, br, y + r * s.S, s.S);
-    }
+    for (int64_t r = lo; r < hi; r++) softmax_bias_row(x + r * s.S, bias_row(s, bias, r), y + r * s.S, s.S);
   });
 }
 
 void softmax_grad(int64_t rows, int64_t S, const float* y, const float* dy, float* dx) {
   over_rows(rows, S, [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; r++) {
-      const float* yr = y + r * S;
-      const float* gr = dy + r * S;
-      float* o = dx + r * S;
-#if LLMAR_X86
-      if (g_avx512) {
-        softmax_grad_row_avx512(yr, gr, o, S);
-        continue;
-      }
-#endif
-      double d = 0;
-      for (int64_t j = 0; j < S; j++) d += static_cast<double>(yr[j]) * gr[j];
-      const float df = static_cast<float>(d);
-      for (int64_t j = 0; j < S; j++) o[j] = yr[j] * (gr[j] - df);
-    }
+    for (int64_t r = lo; r < hi; r++) softmax_grad_row(y + r * S, dy + r * S, dx + r * S, S);
   });
 }
 

@@ -16,4 +16,9 @@ void softmax_bias(const SoftmaxShape& s, const float* x, const float* bias, floa
 /** dx = y ⊙ (dy − Σ_j dy_j y_j) per row of S values (the gradient of softmax at output y); dx may alias dy. */
 void softmax_grad(int64_t rows, int64_t S, const float* y, const float* dy, float* dx);
 
+/** One row of softmax_bias: y = softmax(x + br) over S values (br may be null); y may alias x. */
+void softmax_bias_row(const float* x, const float* br, float* y, int64_t S);
+/** One row of softmax_grad; dx may alias dy. */
+void softmax_grad_row(const float* y, const float* dy, float* dx, int64_t S);
+
 }  // namespace llmar

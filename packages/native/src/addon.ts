@@ -83,6 +83,13 @@ export interface NativeAddon {
    * pairs (dx, y, dy) over B·H·T rows of S → dx = y ⊙ (dy − Σ dy·y).
    */
   softmax(kind: 0 | 1, B: number, H: number, T: number, S: number, biasB: number, ...memoryOffsetPairs: (NativeMemory | number | null)[]): void;
+  /**
+   * Fused attention (csrc/attention.cc; style 0 adjacent RoPE pairs, 1 rotate-half). kind 0: memory pairs (o, qh, kr,
+   * probs, q, k, v, cosQ, sinQ, cosK, sinK, bias | null) with the bias [biasB, T, T] (biasB 0: none, 1: shared, B);
+   * kind 1: pairs (dq, dk, dv, dy, qh, kr, v, probs, cosQ, sinQ, cosK, sinK). Layouts in src/attention.ts.
+   */
+  attention(kind: 0 | 1, B: number, T: number, H: number, G: number, hs: number, biasB: number, style: 0 | 1,
+    ...memoryOffsetPairs: (NativeMemory | number | null)[]): void;
   /** The micro-kernel in use and the thread count. */
   info(): { simd: 'avx512' | 'avx2' | 'portable'; threads: number };
   /** Threads used by the kernels (1..64). @default the machine's cores, or env LLMAR_NATIVE_THREADS */

@@ -20,5 +20,6 @@ export { CONV_FUSED_KERNELS } from './convFused';
 export { ADAMW_KERNEL } from './adamw';
 export { POINCARE_KERNELS } from './poincare';
 export { SOFTMAX_KERNELS } from './softmax';
+export { ATTENTION_KERNELS } from './attention';
 export { NativeError, type NativeErrorCode } from './errors';
 export type { TfLike, KernelArgs, KernelFunc, KernelConfigLike, Conv2DInfoLike } from './types';

@@ -7,6 +7,7 @@ import { makePoincarePairwise, makePoincarePairwiseGrad } from './poincare';
 import { makeSplitV } from './split';
 import { makeSoftmaxXent } from './xent';
 import { makeSoftmaxBias, makeSoftmaxGrad } from './softmax';
+import { makeAttention } from './attention';
 import { makeRmsNorm, makeSwiGlu } from './lmfused';
 import { makeCast, makeIdentity } from './identity';
 import { makeConv1dBiasAct, makeConv1dBiasActGrad } from './convFused';
@@ -66,6 +67,8 @@ const FACTORIES: Record<string, Factory> = {
   LlmarSoftmaxXent: (c) => makeSoftmaxXent(c),
   LlmarSoftmaxBias: (c) => makeSoftmaxBias(c),
   LlmarSoftmaxGrad: (c) => makeSoftmaxGrad(c),
+  LlmarAttention: (c) => makeAttention(c, false),
+  LlmarAttentionGrad: (c) => makeAttention(c, true),
   LlmarSwiGlu: (c) => makeSwiGlu(c, false),
   LlmarSwiGluGrad: (c) => makeSwiGlu(c, true),
   LlmarRmsNorm: (c) => makeRmsNorm(c, false),
