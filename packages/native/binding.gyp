@@ -11,6 +11,7 @@
         "csrc/bind_softmax.cc",
         "csrc/softmax.cc",
         "csrc/attention.cc",
+        "csrc/lora.cc",
         "csrc/adamw.cc",
         "csrc/pool.cc",
         "csrc/gemm.cc",

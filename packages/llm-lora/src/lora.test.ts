@@ -116,6 +116,34 @@ describe('applyLora', () => {
     m.dispose();
   });
 
+  // The fused native LoRA node (LlmarLoraAdd) against the separate products on the same backend: the same bits for the
+  // loss and every adapter gradient, with dropout on (both models draw the same masks) and adapters on four projections.
+  it('the fused native LoRA node gives the loss and gradients of the separate ops bit for bit (dropout 0.1)', (ctx) => {
+    const make = () => {
+      const m = Llama.random(cfg, 6);
+      const lora = applyLora(m, { r: 4, alpha: 8, dropout: 0.1, targetModules: ['q_proj', 'v_proj', 'o_proj', 'down_proj'], seed: 3 });
+      randomizeB(lora, 7);
+      return { m, lora };
+    };
+    const runs = [false, true].map((fused) => {
+      const { m, lora } = make();
+      const first = [...lora.adapters.values()][0];
+      if (fused && !tf.tidy(() => first.applyAdd(tf.zeros([1, first.outFeatures]), tf.zeros([1, first.inFeatures]), false))) ctx.skip(); // no addon
+      if (!fused) for (const a of lora.adapters.values()) a.applyAdd = () => undefined;
+      const targets = tf.tensor2d(IDS.map((r) => r.slice(1).concat([3])), [2, 8], 'int32');
+      const vars = Object.values(lora.trainableVariables());
+      const { value, grads } = tf.variableGrads(() => causalLmLoss(m.forward({ ids: ids() }, { training: true }), targets), vars);
+      const out = [value, ...vars.map((v) => grads[v.name])].map((t) => Array.from(t.dataSync()));
+      tf.dispose([value, ...Object.values(grads), targets]);
+      lora.dispose();
+      m.dispose();
+      return out;
+    });
+    expect(runs[1].length).toBe(runs[0].length);
+    expect(runs[1].flat().some((v) => v !== 0)).toBe(true);
+    runs[1].forEach((g, i) => expect(g, `tensor ${i}`).toEqual(runs[0][i]));
+  });
+
   it('saves and loads peft adapter files (adapter_config.json + adapter_model.safetensors) with identical logits', () => {
     const m = Llama.random(cfg, 6);
     const lora = applyLora(m, { r: 4, alpha: 16, dropout: 0.1, targetModules: ['q_proj', 'v_proj', 'down_proj'], seed: 9 });

@@ -1,4 +1,4 @@
-import { tf, customGrad, Rng } from '@llmar/tensor';
+import { tf, customGrad, hasKernel, Rng } from '@llmar/tensor';
 import { LlmError } from './errors';
 import { type Llama, type LinearAdapter } from './model';
 import { fastTransposeFlags } from './memory';
@@ -57,6 +57,32 @@ export class LoraLinear implements LinearAdapter {
       if (training && this.dropout > 0) h = tf.dropout(h, this.dropout, undefined, this.rng.seed());
       const y = loraProduct(h, this.At, this.Bt, this.scaling);
       return x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
+    });
+  }
+
+  /**
+   * y + apply(x) for y [N, out] and x [N, in] as one node, when @llmar/native registers LlmarLoraAdd: one kernel each
+   * way instead of 4 + 5, with the same bits (same products in the same order; tested). Undefined otherwise.
+   */
+  applyAdd(y: tf.Tensor, x: tf.Tensor, training: boolean): tf.Tensor | undefined {
+    if (x.rank !== 2 || y.rank !== 2 || !hasKernel('LlmarLoraAdd') || !hasKernel('LlmarLoraAddGrad')) return undefined;
+    return tf.tidy(() => {
+      const h = training && this.dropout > 0 ? tf.dropout(x, this.dropout, undefined, this.rng.seed()) : x;
+      const attrs = { scale: this.scaling };
+      const run = (name: string, inputs: tf.NamedTensorMap) => tf.engine().runKernel(name, inputs, attrs) as tf.Tensor[];
+      const f = customGrad((yy: tf.Tensor, xx: tf.Tensor, a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+        const [o, mid, bs] = run('LlmarLoraAdd', { y: yy, x: xx, a, b });
+        save([xx, a, bs, mid]);
+        return {
+          value: o,
+          gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+            const [sx, sa, sbs, smid] = saved;
+            // dy for y as its own tensor object (tfjs disposes accumulated gradients one by one)
+            return [dy.reshape(dy.shape), ...run('LlmarLoraAddGrad', { dy, x: sx, a: sa, bs: sbs, mid: smid })];
+          },
+        };
+      });
+      return f(y, h, this.At, this.Bt);
     });
   }
 

@@ -14,6 +14,8 @@ export { permuteForRotateHalf, unpermuteFromRotateHalf } from './rope';
 export interface LinearAdapter {
   /** x [..., in] → [..., out]. `training` switches dropout and the like. */
   apply(x: tf.Tensor, training: boolean): tf.Tensor;
+  /** y + apply(x) for rank-2 y and x under a gradient tape as one fused node, or undefined (then y + apply(x) runs). */
+  applyAdd?(y: tf.Tensor, x: tf.Tensor, training: boolean): tf.Tensor | undefined;
 }
 
 /** Options of {@link Llama.fromWeights} and {@link Llama.random}. */
@@ -348,6 +350,8 @@ export class Llama {
       const y = this.project(x, name);
       const a2 = this.adapters.get(name);
       if (!a2) return y;
+      const fused = tapeActive() ? a2.applyAdd?.(y, x, training) : undefined;
+      if (fused) return fused;
       const ya = a2.apply(x, training);
       return tapeActive() && ya.rank === 2 && ya.shape[0] === y.shape[0] && ya.shape[1] === y.shape[1] ? addSame(y, ya) : y.add(ya);
     }

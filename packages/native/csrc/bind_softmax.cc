@@ -1,4 +1,4 @@
-// N-API binding of the attention kernels (softmax.h, attention.h): softmax, attention.
+// N-API binding of the decoder kernels (softmax.h, attention.h, lora.h): softmax, attention, loraAdd.
 // Every region is bounds-checked against its buffer before any kernel runs.
 #include <cstdint>
 #include <string>
@@ -6,6 +6,7 @@
 #include "bindings.h"
 #include "napi_util.h"
 #include "attention.h"
+#include "lora.h"
 #include "softmax.h"
 
 namespace llmar {
@@ -92,6 +93,43 @@ napi_value Attention(napi_env env, napi_callback_info info) {
   } else {
     attention_backward(s, AttnTables{p[8], p[9], p[10], p[11]}, p[3], p[4], p[5], p[6], p[7], p[0], p[1], p[2]);
   }
+  return undefined(env);
+}
+
+// loraAdd(kind, N, in, r, out, scale, ...pairs): kind 0 pairs (o, mid, bs, y, x, a, b) → o = y + (x·a)·(s·b) (lora.h);
+// kind 1 pairs (dx, da, db, dy, x, a, bs, mid) → its gradient.
+napi_value LoraAdd(napi_env env, napi_callback_info info) {
+  napi_value argv[22];
+  if (!args(env, info, argv, 20)) return nullptr;
+  int64_t kind, N, in, r, out;
+  double scale;
+  if (!get_i64(env, argv[0], "kind", &kind) || !get_i64(env, argv[1], "N", &N) || !get_i64(env, argv[2], "in", &in) ||
+      !get_i64(env, argv[3], "r", &r) || !get_i64(env, argv[4], "out", &out) || !get_f64(env, argv[5], "scale", &scale)) {
+    return nullptr;
+  }
+  if ((kind != 0 && kind != 1) || N < 0 || in < 0 || r < 0 || out < 0) {
+    fail(env, "loraAdd: kind " + std::to_string(kind) + " (0 or 1) and sizes N " + std::to_string(N) + ", in " +
+                  std::to_string(in) + ", r " + std::to_string(r) + ", out " + std::to_string(out) + " (>= 0) are not valid");
+    return nullptr;
+  }
+  const int npairs = kind == 0 ? 7 : 8;
+  const int64_t fwd[7] = {N * out, N * r, r * out, N * out, N * in, in * r, r * out};
+  const int64_t bwd[8] = {N * in, in * r, r * out, N * out, N * in, in * r, r * out, N * r};
+  const char* fnames[7] = {"o", "mid", "bs", "y", "x", "a", "b"};
+  const char* bnames[8] = {"dx", "da", "db", "dy", "x", "a", "bs", "mid"};
+  float* p[8] = {};
+  for (int i = 0; i < npairs; i++) {
+    const char* name = kind == 0 ? fnames[i] : bnames[i];
+    Region reg;
+    int64_t off;
+    if (!get_region(env, argv[6 + 2 * i], name, &reg) || !get_i64(env, argv[7 + 2 * i], name, &off) ||
+        !at(env, reg, off, kind == 0 ? fwd[i] : bwd[i], name, &p[i])) {
+      return nullptr;
+    }
+  }
+  const LoraShape s{N, in, r, out, static_cast<float>(scale)};
+  if (kind == 0) lora_add_forward(s, p[3], p[4], p[5], p[6], p[0], p[1], p[2]);
+  else lora_add_backward(s, p[3], p[4], p[5], p[6], p[7], p[0], p[1], p[2]);
   return undefined(env);
 }
 

@@ -90,6 +90,11 @@ export interface NativeAddon {
    */
   attention(kind: 0 | 1, B: number, T: number, H: number, G: number, hs: number, biasB: number, style: 0 | 1,
     ...memoryOffsetPairs: (NativeMemory | number | null)[]): void;
+  /**
+   * A frozen linear's output plus its LoRA update (csrc/lora.cc). kind 0: memory pairs (o, mid, bs, y, x, a, b) →
+   * o = y + (x·a)·(scale·b); kind 1: pairs (dx, da, db, dy, x, a, bs, mid) → its gradient. Shapes in src/lora.ts.
+   */
+  loraAdd(kind: 0 | 1, N: number, inFeatures: number, r: number, out: number, scale: number, ...memoryOffsetPairs: (NativeMemory | number)[]): void;
   /** The micro-kernel in use and the thread count. */
   info(): { simd: 'avx512' | 'avx2' | 'portable'; threads: number };
   /** Threads used by the kernels (1..64). @default the machine's cores, or env LLMAR_NATIVE_THREADS */

@@ -21,5 +21,6 @@ export { ADAMW_KERNEL } from './adamw';
 export { POINCARE_KERNELS } from './poincare';
 export { SOFTMAX_KERNELS } from './softmax';
 export { ATTENTION_KERNELS } from './attention';
+export { LORA_KERNELS } from './lora';
 export { NativeError, type NativeErrorCode } from './errors';
 export type { TfLike, KernelArgs, KernelFunc, KernelConfigLike, Conv2DInfoLike } from './types';

@@ -8,6 +8,7 @@ import { makeSplitV } from './split';
 import { makeSoftmaxXent } from './xent';
 import { makeSoftmaxBias, makeSoftmaxGrad } from './softmax';
 import { makeAttention } from './attention';
+import { makeLoraAdd } from './lora';
 import { makeRmsNorm, makeSwiGlu } from './lmfused';
 import { makeCast, makeIdentity } from './identity';
 import { makeConv1dBiasAct, makeConv1dBiasActGrad } from './convFused';
@@ -69,6 +70,8 @@ const FACTORIES: Record<string, Factory> = {
   LlmarSoftmaxGrad: (c) => makeSoftmaxGrad(c),
   LlmarAttention: (c) => makeAttention(c, false),
   LlmarAttentionGrad: (c) => makeAttention(c, true),
+  LlmarLoraAdd: (c) => makeLoraAdd(c, false),
+  LlmarLoraAddGrad: (c) => makeLoraAdd(c, true),
   LlmarSwiGlu: (c) => makeSwiGlu(c, false),
   LlmarSwiGluGrad: (c) => makeSwiGlu(c, true),
   LlmarRmsNorm: (c) => makeRmsNorm(c, false),
