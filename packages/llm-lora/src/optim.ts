@@ -182,12 +182,12 @@ export class AdamW {
       stepSizes: idx.map((i) => this.lr / (1 - this.beta1 ** this.varSteps[i])),
       sqrtBc2: idx.map((i) => Math.sqrt(1 - this.beta2 ** this.varSteps[i])),
       beta1: this.beta1, beta2: this.beta2, eps: this.eps, decay: this.lr * this.weightDecay, scale, clipNorm: clip,
+      // m and v are this optimiser's own (never handed out, state() copies them): updated in their memory
+      inPlace: true,
     };
     const outs = tf.engine().runKernel('LlmarAdamW', inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
     const norm = outs[0].dataSync()[0];
-    this.m.assign(outs[1] as tf.Tensor1D);
-    this.v.assign(outs[2] as tf.Tensor1D);
-    idx.forEach((i, k) => this.vars.get(this.order[i])!.assign(outs[3 + k]));
+    idx.forEach((i, k) => this.vars.get(this.order[i])!.assign(outs[1 + k]));
     tf.dispose(outs);
     return norm;
   }

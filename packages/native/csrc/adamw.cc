@@ -41,8 +41,8 @@ double sq_scalar(const float* g, float scale, int64_t lo, int64_t hi) {
 }
 
 /** The update of values [lo, hi), in float32 and in the order of llm-lora's tensor ops. */
-void update_scalar(const Update& u, const float* __restrict g, const float* __restrict p, const float* __restrict mi,
-                   const float* __restrict vi, float* __restrict mo, float* __restrict vo, float* __restrict po,
+void update_scalar(const Update& u, const float* __restrict g, const float* __restrict p, const float* mi,
+                   const float* vi, float* mo, float* vo, float* __restrict po,
                    int64_t lo, int64_t hi) {
   for (int64_t j = lo; j < hi; j++) {
     float gr = g[j] * u.scale;
@@ -78,8 +78,8 @@ LLMAR_TARGET_AVX512 double sq_avx512(const float* g, float scale, int64_t lo, in
 }
 
 LLMAR_TARGET_AVX512 void update_avx512(const Update& u, const float* __restrict g, const float* __restrict p,
-                                       const float* __restrict mi, const float* __restrict vi, float* __restrict mo,
-                                       float* __restrict vo, float* __restrict po, int64_t lo, int64_t hi) {
+                                       const float* mi, const float* vi, float* mo, float* vo, float* __restrict po,
+                                       int64_t lo, int64_t hi) {
   const __m512 scale = _mm512_set1_ps(u.scale), factor = _mm512_set1_ps(u.factor), b1 = _mm512_set1_ps(u.b1);
   const __m512 b2 = _mm512_set1_ps(u.b2), c1 = _mm512_set1_ps(u.c1), c2 = _mm512_set1_ps(u.c2);
   const __m512 eps = _mm512_set1_ps(u.eps), decay = _mm512_set1_ps(u.decay), step = _mm512_set1_ps(u.step);
@@ -133,8 +133,8 @@ double adamw_step(const AdamWVar* vars, int64_t n, const float* m, const float* 
   const double norm = std::sqrt(sum);
   const bool clip = std::isfinite(h.clipNorm) && h.clipNorm > 0 && norm > h.clipNorm;
   const float factor = clip ? static_cast<float>(h.clipNorm / (norm + 1e-6)) : 1.f;
-  // ranges of the moments no variable covers keep their values
-  {
+  // ranges of the moments no variable covers keep their values (nothing to copy when updating in place)
+  if (mOut != m || vOut != v) {
     std::vector<std::pair<int64_t, int64_t>> ranges;
     for (int64_t i = 0; i < n; i++) ranges.push_back({vars[i].offset, vars[i].offset + vars[i].size});
     std::sort(ranges.begin(), ranges.end());

@@ -22,7 +22,8 @@ struct AdamWHyper {
 };
 
 /**
- * mOut/vOut = m/v with every variable's range updated (other ranges copied); pOut of each variable updated. Gradient
+ * mOut/vOut = m/v with every variable's range updated (other ranges copied); mOut may be m and vOut v (in place, each
+ * value read before it is written); pOut of each variable updated (not aliasing p). Gradient
  * norm (after `scale`, before clipping) over all variables' gradients, accumulated in double, is returned.
  *   g' = scale g factor (factor = clip / (norm + 1e-6) when norm > clip); m' = b1 m + (1-b1) g'; v' = b2 v + (1-b2) g'^2
  *   p' = p - (m' / (sqrt(v') / sqrtBc2 + eps) stepSize + decay p)

@@ -87,6 +87,24 @@ describe.skipIf(!addon)(`LlmarAdamW on ${BACKEND} against float64`, () => {
       pW.forEach((p, i) => {
         if (p.length) expect(relErr(got[3 + i], p), `p${i}`).toBeLessThan(TOL);
       });
+      // in place: the same bits, written into m and v themselves; only the norm and the parameters come out
+      const inPlace = tf.tidy(() => {
+        const mt = tf.tensor1d(m), vt = tf.tensor1d(v);
+        const inputs: tf.NamedTensorMap = { m: mt, v: vt };
+        ps.forEach((p, i) => {
+          inputs[`p${i}`] = tf.tensor(p, [p.length]);
+          inputs[`g${i}`] = tf.tensor(gs[i], [gs[i].length]);
+        });
+        const attrs = {
+          offsets, stepSizes: c.steps.map((s) => lr / (1 - beta1 ** s)), sqrtBc2: c.steps.map((s) => Math.sqrt(1 - beta2 ** s)),
+          beta1, beta2, eps, decay: lr * c.wd, scale: c.scale, clipNorm: c.clip, inPlace: true,
+        };
+        const outs = tf.engine().runKernel('LlmarAdamW', inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        expect(outs.length).toBe(1 + c.sizes.length);
+        return [outs[0], mt, vt, ...outs.slice(1)].map((o) => o.dataSync() as Float32Array);
+      });
+      expect(tf.memory().numTensors).toBe(n0);
+      inPlace.forEach((o, i) => expect(Array.from(o), `in place: output ${i}`).toEqual(Array.from(got[i])));
       const first = firstRun.get(t);
       if (!first) firstRun.set(t, got);
       else if (factor === 1) got.slice(1).forEach((o, i) => expect(Buffer.from(o.buffer, o.byteOffset, o.byteLength).equals(Buffer.from(first[1 + i].buffer, first[1 + i].byteOffset, first[1 + i].byteLength)), `output ${1 + i} bits`).toBe(true));
