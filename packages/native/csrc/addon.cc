@@ -3,12 +3,7 @@
 // (TypedArray | ArrayBuffer, byte offset) pairs (napi_util.h), bounds-checked before any kernel runs.
 #include <node_api.h>
 
-#include <cerrno>
 #include <cstdint>
-#if defined(__linux__)
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
 
 #include "bindings.h"
 #include "gemm.h"
@@ -55,29 +50,6 @@ napi_value SetSimd(napi_env env, napi_callback_info info) {
   return r;
 }
 
-/**
- * adviseHugePages(region, bytes): asks Linux to back [start of region, + bytes) with transparent huge pages
- * (madvise MADV_HUGEPAGE; the range may run past the region into memory reserved for its growth, as the wasm heap's
- * does). Returns 0, or the errno (ENOMEM: the range had holes, the mapped parts are advised; EINVAL: no THP), or -1
- * off Linux.
- */
-napi_value AdviseHugePages(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  Region r;
-  int64_t bytes;
-  if (!args(env, info, argv, 2) || !get_region(env, argv[0], "region", &r) || !get_i64(env, argv[1], "bytes", &bytes)) return nullptr;
-  int32_t code = -1;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t lo = (reinterpret_cast<uintptr_t>(r.base) + page - 1) & ~(page - 1);
-  const uintptr_t hi = (reinterpret_cast<uintptr_t>(r.base) + static_cast<uintptr_t>(bytes)) & ~(page - 1);
-  code = hi > lo && madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE) != 0 ? errno : 0;
-#endif
-  napi_value out;
-  napi_create_int32(env, code, &out);
-  return out;
-}
-
 /** Registers every entry point on the exports object. */
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -98,7 +70,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"loraAdd", nullptr, LoraAdd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"adviseHugePages", nullptr, AdviseHugePages, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setSimd", nullptr, SetSimd, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
