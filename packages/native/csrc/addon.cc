@@ -3,7 +3,12 @@
 // (TypedArray | ArrayBuffer, byte offset) pairs (napi_util.h), bounds-checked before any kernel runs.
 #include <node_api.h>
 
+#include <cerrno>
 #include <cstdint>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #include "bindings.h"
 #include "gemm.h"
@@ -50,6 +55,38 @@ napi_value SetSimd(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/**
+ * populate(region, byteOffset, bytes): maps the pages of [byteOffset, + bytes) of a TypedArray / ArrayBuffer writable
+ * now (Linux madvise MADV_POPULATE_WRITE: as if each page were written, without touching the contents), so that
+ * kernels writing there later do not take a page fault per 4 KB (~8 us each measured on a VM). Returns 0, the errno,
+ * or -1 where the call does not exist (not Linux, or a kernel before 5.14: EINVAL).
+ */
+napi_value Populate(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  Region r;
+  int64_t off, bytes;
+  if (!args(env, info, argv, 3) || !get_region(env, argv[0], "region", &r) || !get_i64(env, argv[1], "byteOffset", &off) ||
+      !get_i64(env, argv[2], "bytes", &bytes)) {
+    return nullptr;
+  }
+  if (off < 0 || bytes < 0 || static_cast<uint64_t>(off) + static_cast<uint64_t>(bytes) > r.bytes) {
+    fail(env, "populate: [" + std::to_string(off) + ", +" + std::to_string(bytes) + ") is outside the region of " +
+                  std::to_string(r.bytes) + " bytes");
+    return nullptr;
+  }
+  int32_t code = -1;
+#if defined(__linux__)
+  constexpr int kPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14), not in older headers
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (reinterpret_cast<uintptr_t>(r.base) + static_cast<uintptr_t>(off) + page - 1) & ~(page - 1);
+  const uintptr_t hi = (reinterpret_cast<uintptr_t>(r.base) + static_cast<uintptr_t>(off + bytes)) & ~(page - 1);
+  code = hi > lo && madvise(reinterpret_cast<void*>(lo), hi - lo, kPopulateWrite) != 0 ? errno : 0;
+#endif
+  napi_value out;
+  napi_create_int32(env, code, &out);
+  return out;
+}
+
 /** Registers every entry point on the exports object. */
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -70,6 +107,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"loraAdd", nullptr, LoraAdd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"populate", nullptr, Populate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setSimd", nullptr, SetSimd, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -95,6 +95,11 @@ export interface NativeAddon {
    * o = y + (x·a)·(scale·b); kind 1: pairs (dx, da, db, dy, x, a, bs, mid) → its gradient. Shapes in src/lora.ts.
    */
   loraAdd(kind: 0 | 1, N: number, inFeatures: number, r: number, out: number, scale: number, ...memoryOffsetPairs: (NativeMemory | number)[]): void;
+  /**
+   * Map the pages of [byteOffset, + bytes) of `region` writable now, in one call (Linux MADV_POPULATE_WRITE; contents
+   * untouched). Returns 0, the errno, or -1 off Linux.
+   */
+  populate(region: NativeMemory, byteOffset: number, bytes: number): number;
   /** The micro-kernel in use and the thread count. */
   info(): { simd: 'avx512' | 'avx2' | 'portable'; threads: number };
   /** Threads used by the kernels (1..64). @default the machine's cores, or env LLMAR_NATIVE_THREADS */

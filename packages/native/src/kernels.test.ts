@@ -8,6 +8,7 @@ import { loadAddon } from './addon';
 import { registerNativeKernels, unregisterNativeKernels, nativeKernels } from './register';
 import type { TfLike } from './types';
 import { relErr, rng } from './test-utils';
+import { setHeapPopulate } from './access';
 
 const BACKEND = process.env.LLMAR_BACKEND === 'cpu' ? 'cpu' : 'wasm';
 const { addon, reason } = loadAddon();
@@ -264,6 +265,37 @@ describe.skipIf(!addon)(`native kernels on ${BACKEND} equal the stock cpu kernel
     expect(tf.memory().numTensors).toBe(n0);
     a.dispose();
     b.dispose();
+  });
+
+  it('populate maps pages without changing them, refuses ranges outside the region, and runs on each wasm heap growth', () => {
+    const buf = new Uint8Array(3 << 20);
+    for (let i = 0; i < buf.length; i += 4093) buf[i] = (i % 251) + 1;
+    const copy = buf.slice();
+    const code = addon!.populate(buf, 5, buf.length - 5);
+    // 0 on Linux 5.14+, EINVAL (22) on older kernels, -1 elsewhere: never a failure of the caller's
+    expect([0, 22, -1]).toContain(code);
+    expect(Buffer.from(buf).equals(Buffer.from(copy))).toBe(true);
+    expect(() => addon!.populate(buf, 1, buf.length)).toThrow(/outside the region of 3145728 bytes/);
+    if (BACKEND !== 'wasm') return;
+    const calls: [number, number][] = [];
+    setHeapPopulate((heap, off, bytes) => {
+      calls.push([off, bytes]);
+      return addon!.populate(heap, off, bytes);
+    });
+    try {
+      const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+      const before = heap();
+      // a native product with a 96 MB output: makeOutput grows the heap, the kernel populates the new part
+      const s = tf.tidy(() => tf.matMul(tf.ones([6144, 1]), tf.ones([1, 4096])).sum().dataSync()[0]);
+      expect(s).toBe(6144 * 4096);
+      expect(heap()).toBeGreaterThan(before);
+      expect(calls.length).toBeGreaterThan(0);
+      const [off, bytes] = calls[calls.length - 1];
+      expect(off + bytes).toBe(heap());
+      expect(bytes).toBeGreaterThan(0);
+    } finally {
+      setHeapPopulate((heap, off, bytes) => addon!.populate(heap, off, bytes));
+    }
   });
 
   it('training steps through every native kernel leak neither tensors nor backend memory', () => {

@@ -1,4 +1,4 @@
-import { accessFor, missingInternals } from './access';
+import { accessFor, missingInternals, populateHeap, setHeapPopulate } from './access';
 import { loadAddon, type NativeAddon } from './addon';
 import { makeConv } from './conv';
 import { makeBatchMatMul, makeFusedMatMul } from './matmul';
@@ -33,6 +33,11 @@ export interface RegisterResult {
 export interface RegisterOptions {
   /** Kernel names to replace (a subset of {@link NATIVE_KERNELS}). @default all of them */
   only?: readonly string[];
+  /**
+   * On wasm, map the heap's pages in bulk now and whenever it grows (see `setHeapPopulate` in src/access.ts): fresh
+   * pages then cost no fault each when kernels first write them. @default true, unless env `LLMAR_NATIVE_POPULATE=0`
+   */
+  populateHeap?: boolean;
 }
 
 type Factory = (ctx: KernelContext, stock: KernelFunc | undefined) => KernelFunc;
@@ -151,6 +156,11 @@ export function registerNativeKernels(tf: TfLike, backendName: string, options: 
     tf.registerKernel({ kernelName: name, backendName, kernelFunc: FACTORIES[name](ctx, stock?.kernelFunc) });
   }
   replaced.set(backendName, saved);
+  if (backendName === 'wasm' && (options.populateHeap ?? process.env.LLMAR_NATIVE_POPULATE !== '0')) {
+    const a = addon as NativeAddon;
+    setHeapPopulate((heap, off, bytes) => a.populate(heap, off, bytes));
+    populateHeap((backend as { wasm: { HEAPU8: Uint8Array } }).wasm);
+  }
   return { ok: true, kernels: names };
 }
 
@@ -163,6 +173,7 @@ export function unregisterNativeKernels(tf: TfLike, backendName: string): string
     if (stock) tf.registerKernel(stock);
   }
   replaced.delete(backendName);
+  if (backendName === 'wasm') setHeapPopulate(undefined);
   return [...saved.keys()];
 }
 
