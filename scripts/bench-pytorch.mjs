@@ -7,7 +7,7 @@
  * peer, then ours, each in its own process; it prints every measurement as a JSON line and, per config, a summary line
  * with the medians and the median of the per-round ratios.
  *
- *   npm run bench:pytorch [-- <config...>] [-- --rounds N]
+ *   npm run bench:pytorch [-- <config...>] [-- --rounds N] [-- --warmup N]
  *
  * Configs: stage1-cpu-small, stage1-paper-width, stage2-stories260K-lora, stage2-15M-lora, matmul (512, 1024, 2048).
  * The peers live in ../shared/bench (env LLMAR_PYTORCH_BENCH), run by /usr/bin/python3 (env LLMAR_PYTORCH_PYTHON) with
@@ -17,6 +17,12 @@
  * sake; on an AVX-512 machine that halves PyTorch's matmul speed. The peers run with both unset, so OpenBLAS picks its
  * own kernel (printed in the first line, e.g. Cooperlake, and checked against float64 products there);
  * `--keep-openblas-env` keeps the machine's settings.
+ *
+ * Warm-up: by default both sides time 8 training steps after 3 untimed ones (the peers' own protocol). `--warmup N`
+ * runs N untimed steps on both sides instead (the peer's file is run unchanged but for its run() default; ours get env
+ * LLMAR_BENCH_WARMUP). PyTorch is at its steady speed after 3 steps; JavaScript is not: V8 compiles the hot tfjs code
+ * in the background for the first ~20 steps (stories260K: 20–28 ms a step at steps 3–10, 14–16 ms from step ~22),
+ * so `--warmup 30` compares the speeds a long training run sees. The matmul lines are not affected.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -66,7 +72,13 @@ if (!Number.isInteger(rounds) || rounds < 1) {
   console.error(`bench-pytorch: --rounds must be a positive integer, got ${argv[ri + 1]}`);
   process.exit(2);
 }
-const names = argv.filter((a, i) => !a.startsWith('--') && (ri < 0 || i !== ri + 1));
+const wi = argv.indexOf('--warmup');
+const warmup = wi >= 0 ? Number(argv[wi + 1]) : undefined;
+if (warmup !== undefined && !(Number.isInteger(warmup) && warmup >= 0)) {
+  console.error(`bench-pytorch: --warmup must be an integer >= 0, got ${argv[wi + 1]}`);
+  process.exit(2);
+}
+const names = argv.filter((a, i) => !a.startsWith('--') && (ri < 0 || i !== ri + 1) && (wi < 0 || i !== wi + 1));
 for (const n of names) {
   if (!(n in CONFIGS)) {
     console.error(`bench-pytorch: unknown config "${n}"; known: ${Object.keys(CONFIGS).join(', ')}`);
@@ -107,6 +119,20 @@ if (!existsSync(join(peers, 'stage1_torch.py'))) {
   process.exit(2);
 }
 
+// A peer file run with another warm-up count: its code unchanged but for the last line (which runs best() on argv)
+// and the default of run(name, steps=8, warm=3).
+const PEER_WARMUP_PY = `
+import sys
+path, name, warm = sys.argv[1], sys.argv[2], int(sys.argv[3])
+src = open(path).read().rstrip()
+tail = 'for n in (sys.argv[1:] or CONFIGS): best(n)'
+if not src.endswith(tail): sys.exit('bench-pytorch: %s does not end with the expected line %r' % (path, tail))
+g = {'__name__': 'peer', '__file__': path}
+exec(compile(src[:-len(tail)], path, 'exec'), g)
+g['run'].__defaults__ = (8, warm)
+g['best'](name)
+`;
+
 /** Run a command; return its JSON lines (stderr passes through). */
 function jsonLines(cmd, args, env = process.env) {
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24, env });
@@ -118,8 +144,12 @@ for (const name of names.length ? names : Object.keys(CONFIGS)) {
   const cfg = CONFIGS[name];
   const rows = new Map(); // line name -> { ours: [], peer: [], backend }
   for (let r = 0; r < rounds; r++) {
-    const peerOut = cfg.peer ? jsonLines(python, [join(peers, cfg.peer[0]), cfg.peer[1]], peerEnv) : jsonLines(python, ['-c', MATMUL_PY], peerEnv);
-    const oursOut = jsonLines(process.execPath, cfg.ours);
+    const peerArgs = !cfg.peer ? ['-c', MATMUL_PY]
+      : warmup === undefined ? [join(peers, cfg.peer[0]), cfg.peer[1]]
+        : ['-c', PEER_WARMUP_PY, join(peers, cfg.peer[0]), cfg.peer[1], String(warmup)];
+    const peerOut = jsonLines(python, peerArgs, peerEnv);
+    const oursEnv = warmup === undefined ? process.env : { ...process.env, LLMAR_BENCH_WARMUP: String(warmup) };
+    const oursOut = jsonLines(process.execPath, cfg.ours, oursEnv);
     for (const p of peerOut) {
       const o = oursOut.find((x) => x.name === p.name);
       if (!o) continue;
@@ -135,7 +165,7 @@ for (const name of names.length ? names : Object.keys(CONFIGS)) {
     const ratios = row.ours.map((v, i) => v / row.peer[i]);
     console.log(JSON.stringify({
       name: line, backend: row.backend, ms_per_step: +median(row.ours).toFixed(3), pytorch_ms_per_step: +median(row.peer).toFixed(3),
-      time_ratio_vs_pytorch: +median(ratios).toFixed(3), rounds, summary: true,
+      time_ratio_vs_pytorch: +median(ratios).toFixed(3), rounds, ...(cfg.peer ? { warmup: warmup ?? 3 } : {}), summary: true,
     }));
   }
 }

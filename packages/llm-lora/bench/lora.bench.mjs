@@ -12,8 +12,10 @@ const PYTORCH_MS = { 'stage2-stories260K-lora': 35, 'stage2-15M-lora': 351 };
 const info = await initBackend();
 
 // warm-up steps, then timed steps (the median is printed): the PyTorch peer's protocol (3 and 8). The first steps of a
-// run touch fresh wasm heap pages (the heap grows to its working size), which costs far more than a steady step.
-const STEPS = { 'stage2-stories260K-lora': [3, 8], 'stage2-15M-lora': [3, 8] };
+// run touch fresh wasm heap pages (the heap grows to its working size), which costs far more than a steady step, and V8
+// compiles the hot code for ~20 steps: LLMAR_BENCH_WARMUP=n runs n warm-up steps instead of 3.
+const WARM = process.env.LLMAR_BENCH_WARMUP ? Number(process.env.LLMAR_BENCH_WARMUP) : 3;
+const STEPS = { 'stage2-stories260K-lora': [WARM, 8], 'stage2-15M-lora': [WARM, 8] };
 
 /** Times `steps` training steps of config `name` after `warm` untimed ones and prints one JSON line. */
 function run(name, [warm, steps] = STEPS[name]) {
@@ -41,6 +43,7 @@ function run(name, [warm, steps] = STEPS[name]) {
     loss: Number(last.loss.toFixed(4)),
     trainable_params: lora.parameterCount(),
     pytorch_ms_per_step: PYTORCH_MS[name],
+    warmup: warm,
   }));
   dispose();
 }

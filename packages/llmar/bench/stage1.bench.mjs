@@ -4,7 +4,8 @@
 // samples_per_s}: the median wall time of the timed steps, and the process CPU time (all threads) per timed step, which
 // shows the work done when other jobs share the machine. Like the PyTorch peer: 3 warm-up steps (the first steps touch
 // fresh wasm heap pages: at paper width AdamW alone took 140-280 ms in steps 1-3 and 12 ms after), then 8 timed steps;
-// LLMAR_BENCH_STEPS=n times n steps instead, e.g. to difference two runs' hardware counters (`perf stat -e instructions:u`).
+// LLMAR_BENCH_STEPS=n times n steps instead, e.g. to difference two runs' hardware counters (`perf stat -e instructions:u`);
+// LLMAR_BENCH_WARMUP=n runs n warm-up steps (V8 is still compiling the hot code for the first ~15 steps).
 import { initBackend, tf, Rng } from '@llmar/tensor';
 import { AdamW } from '@llmar/llm-lora';
 import { ActionTokenizer } from '@llmar/llmar';
@@ -39,7 +40,7 @@ for (const [name, [B, V, D, width, d, U, vocab]] of Object.entries(CONFIGS)) {
     tf.dispose(Object.values(grads));
     tok.afterStep();
   };
-  const warm = 3;
+  const warm = process.env.LLMAR_BENCH_WARMUP ? Number(process.env.LLMAR_BENCH_WARMUP) : 3;
   const steps = Number(process.env.LLMAR_BENCH_STEPS) || 8;
   for (let i = 0; i < warm; i++) step();
   const ts = [];
@@ -53,7 +54,7 @@ for (const [name, [B, V, D, width, d, U, vocab]] of Object.entries(CONFIGS)) {
   const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
   ts.sort((a, b) => a - b);
   const med = ts[Math.floor(ts.length / 2)];
-  console.log(JSON.stringify({ name, backend: info.label, ms_per_step: Math.round(med * 10) / 10, cpu_ms_per_step: Math.round(cpuMs * 10) / 10, samples_per_s: Math.round((B / med) * 1e4) / 10, B, V, D, width, d, U, vocab }));
+  console.log(JSON.stringify({ name, backend: info.label, ms_per_step: Math.round(med * 10) / 10, cpu_ms_per_step: Math.round(cpuMs * 10) / 10, samples_per_s: Math.round((B / med) * 1e4) / 10, warmup: warm, B, V, D, width, d, U, vocab }));
   tok.dispose();
   opt.dispose();
   tf.dispose([T, x]);
