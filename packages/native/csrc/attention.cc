@@ -39,22 +39,10 @@ static void rope_row_t(const float* d, const float* c, const float* s, int64_t h
   }
 }
 
+/** The product C[M,N] = op(A) op(B) with the given strides (GemmArgs in the argument order of the calls below). */
 static GemmArgs product(const float* A, int64_t lda, bool ta, const float* Bm, int64_t ldb, bool tb, float* C, int64_t ldc,
                         int64_t M, int64_t N, int64_t K) {
-  GemmArgs g{};
-  g.A = A;
-  g.B = Bm;
-  g.C = C;
-  g.M = M;
-  g.N = N;
-  g.K = K;
-  g.lda = lda;
-  g.ldb = ldb;
-  g.ldc = ldc;
-  g.ta = ta;
-  g.tb = tb;
-  g.accumulate = false;
-  return g;
+  return GemmArgs{A, Bm, C, M, N, K, lda, ldb, ldc, ta, tb, false};
 }
 
 void attention_forward(const AttnShape& s, const AttnTables& tb, const float* q, const float* k, const float* v,

@@ -11,21 +11,9 @@ namespace llmar {
 // BatchMatMul, which calls gemm() for one matrix), each with the same operands and K; the scaling and the sum are single
 // float32 roundings as the Multiply and Add kernels make them.
 
+/** C[M,N] = op(A) op(B) of dense row-major operands, through gemm() as the BatchMatMul kernel calls it. */
 static void product(const float* A, bool ta, const float* Bm, bool tb, float* C, int64_t M, int64_t N, int64_t K) {
-  GemmArgs g{};
-  g.A = A;
-  g.B = Bm;
-  g.C = C;
-  g.M = M;
-  g.N = N;
-  g.K = K;
-  g.lda = ta ? M : K;
-  g.ldb = tb ? K : N;
-  g.ldc = N;
-  g.ta = ta;
-  g.tb = tb;
-  g.accumulate = false;
-  gemm(g);
+  gemm(GemmArgs{A, Bm, C, M, N, K, ta ? M : K, tb ? K : N, N, ta, tb, false});
 }
 
 void lora_add_forward(const LoraShape& s, const float* y, const float* x, const float* a, const float* b, float* o,
