@@ -12,6 +12,7 @@
         "csrc/softmax.cc",
         "csrc/attention.cc",
         "csrc/lora.cc",
+        "csrc/kernelsum.cc",
         "csrc/adamw.cc",
         "csrc/pool.cc",
         "csrc/gemm.cc",

@@ -113,7 +113,8 @@ describe('mmd', () => {
     tf.dispose([X, Y]);
   });
 
-  it('values and gradients are bit for bit those of the plain ops (relative bandwidths, unbiased estimator)', () => {
+  // [40, 30] rows: one pass; [300, 200]: several 8192-value chunks of the native kernel sum (LlmarKernelSum), with tails
+  for (const [n0, m0, dim] of [[40, 30, 12], [300, 211, 16]]) it(`values and gradients are bit for bit those of the plain ops (relative bandwidths, unbiased estimator, ${n0} and ${m0} rows)`, () => {
     // the kernel sum is one custom-gradient op; this is the same MMD written with plain tfjs ops, taped op by op
     const plain = (a: tf.Tensor2D, b: tf.Tensor2D) => {
       const Z = stopGradient(tf.concat([a, b], 0));
@@ -134,8 +135,8 @@ describe('mmd', () => {
       const tyy = tf.div(tf.sum(tf.mul(kyy, tf.sub(tf.scalar(1), tf.eye(m)))), m * (m - 1));
       return tf.sub(tf.add(txx, tyy), tf.mul(tf.mean(kxy), 2)) as tf.Scalar;
     };
-    const X = tf.randomNormal([40, 12], 0, 1, 'float32', 11) as tf.Tensor2D;
-    const Y = tf.randomNormal([30, 12], 0.4, 1, 'float32', 12) as tf.Tensor2D;
+    const X = tf.randomNormal([n0, dim], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const Y = tf.randomNormal([m0, dim], 0.4, 1, 'float32', 12) as tf.Tensor2D;
     const run = (f: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Scalar) =>
       tf.tidy(() => {
         const r = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => f(a as tf.Tensor2D, b as tf.Tensor2D))([X, Y]);

@@ -106,6 +106,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmax", nullptr, Softmax, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"loraAdd", nullptr, LoraAdd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"kernelSum", nullptr, KernelSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"populate", nullptr, Populate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,4 +1,5 @@
-// N-API binding of the decoder kernels (softmax.h, attention.h, lora.h): softmax, attention, loraAdd.
+// N-API binding of the decoder and loss kernels (softmax.h, attention.h, lora.h, kernelsum.h): softmax, attention,
+// loraAdd, kernelSum.
 // Every region is bounds-checked against its buffer before any kernel runs.
 #include <cstdint>
 #include <string>
@@ -6,6 +7,7 @@
 #include "bindings.h"
 #include "napi_util.h"
 #include "attention.h"
+#include "kernelsum.h"
 #include "lora.h"
 #include "softmax.h"
 
@@ -130,6 +132,36 @@ napi_value LoraAdd(napi_env env, napi_callback_info info) {
   const LoraShape s{N, in, r, out, static_cast<float>(scale)};
   if (kind == 0) lora_add_forward(s, p[3], p[4], p[5], p[6], p[0], p[1], p[2]);
   else lora_add_backward(s, p[3], p[4], p[5], p[6], p[7], p[0], p[1], p[2]);
+  return undefined(env);
+}
+
+// kernelSum(kind, n, H, ...pairs), 1 <= H <= 16: kind 0 pairs (k, d, hs, e_0 … e_{H−1}) → k = Σ exp(−d / h_i) and the
+// terms (kernelsum.h); kind 1 pairs (g, dy, hs, e_0 … e_{H−1}) → its gradient with respect to d. hs holds H values, the
+// other arrays n.
+napi_value KernelSum(napi_env env, napi_callback_info info) {
+  constexpr int kMaxH = 16;
+  napi_value argv[3 + 2 * (3 + kMaxH)];
+  if (!args(env, info, argv, 3)) return nullptr;
+  int64_t kind, n, H;
+  if (!get_i64(env, argv[0], "kind", &kind) || !get_i64(env, argv[1], "n", &n) || !get_i64(env, argv[2], "H", &H)) return nullptr;
+  if ((kind != 0 && kind != 1) || n < 0 || H < 1 || H > kMaxH) {
+    fail(env, "kernelSum: kind " + std::to_string(kind) + " (0 or 1), n " + std::to_string(n) + " (>= 0) and H " +
+                  std::to_string(H) + " (1.." + std::to_string(kMaxH) + ") are not valid");
+    return nullptr;
+  }
+  float* p[3 + kMaxH] = {};
+  for (int64_t i = 0; i < 3 + H; i++) {
+    const std::string name = i == 0 ? (kind == 0 ? "k" : "g") : i == 1 ? (kind == 0 ? "d" : "dy") : i == 2 ? "hs" : "e" + std::to_string(i - 3);
+    Region r;
+    int64_t off;
+    if (!get_region(env, argv[3 + 2 * i], name.c_str(), &r) || !get_i64(env, argv[4 + 2 * i], name.c_str(), &off) ||
+        !at(env, r, off, i == 2 ? H : n, name.c_str(), &p[i])) {
+      return nullptr;
+    }
+  }
+  if (n == 0) return undefined(env);
+  if (kind == 0) kernel_sum_forward(p[1], n, p[2], H, p[0], p + 3);
+  else kernel_sum_backward(p[1], n, p[2], H, p + 3, p[0]);
   return undefined(env);
 }
 

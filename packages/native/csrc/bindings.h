@@ -25,6 +25,7 @@ napi_value LmFused(napi_env env, napi_callback_info info);
 napi_value Softmax(napi_env env, napi_callback_info info);
 napi_value Attention(napi_env env, napi_callback_info info);
 napi_value LoraAdd(napi_env env, napi_callback_info info);
+napi_value KernelSum(napi_env env, napi_callback_info info);
 
 // bind_poincare.cc
 napi_value PoincarePairwise(napi_env env, napi_callback_info info);

@@ -100,6 +100,11 @@ export interface NativeAddon {
    * untouched). Returns 0, the errno, or -1 off Linux.
    */
   populate(region: NativeMemory, byteOffset: number, bytes: number): number;
+  /**
+   * MMD kernel sum (csrc/kernelsum.cc) over n values and H (1..16) bandwidths. kind 0: memory pairs (k, d, hs, e_0 …
+   * e_{H−1}) → k = Σ exp(−d / h_i) and its terms; kind 1: pairs (g, dy, hs, e_0 … e_{H−1}) → the gradient.
+   */
+  kernelSum(kind: 0 | 1, n: number, H: number, ...memoryOffsetPairs: (NativeMemory | number)[]): void;
   /** The micro-kernel in use and the thread count. */
   info(): { simd: 'avx512' | 'avx2' | 'portable'; threads: number };
   /** Threads used by the kernels (1..64). @default the machine's cores, or env LLMAR_NATIVE_THREADS */

@@ -22,5 +22,6 @@ export { POINCARE_KERNELS } from './poincare';
 export { SOFTMAX_KERNELS } from './softmax';
 export { ATTENTION_KERNELS } from './attention';
 export { LORA_KERNELS } from './lora';
+export { KERNEL_SUM_KERNELS } from './kernelsum';
 export { NativeError, type NativeErrorCode } from './errors';
 export type { TfLike, KernelArgs, KernelFunc, KernelConfigLike, Conv2DInfoLike } from './types';

@@ -9,6 +9,7 @@ import { makeSoftmaxXent } from './xent';
 import { makeSoftmaxBias, makeSoftmaxGrad } from './softmax';
 import { makeAttention } from './attention';
 import { makeLoraAdd } from './lora';
+import { makeKernelSum } from './kernelsum';
 import { makeRmsNorm, makeSwiGlu } from './lmfused';
 import { makeCast, makeIdentity } from './identity';
 import { makeConv1dBiasAct, makeConv1dBiasActGrad } from './convFused';
@@ -77,6 +78,8 @@ const FACTORIES: Record<string, Factory> = {
   LlmarAttentionGrad: (c) => makeAttention(c, true),
   LlmarLoraAdd: (c) => makeLoraAdd(c, false),
   LlmarLoraAddGrad: (c) => makeLoraAdd(c, true),
+  LlmarKernelSum: (c) => makeKernelSum(c, false),
+  LlmarKernelSumGrad: (c) => makeKernelSum(c, true),
   LlmarSwiGlu: (c) => makeSwiGlu(c, false),
   LlmarSwiGluGrad: (c) => makeSwiGlu(c, true),
   LlmarRmsNorm: (c) => makeRmsNorm(c, false),
