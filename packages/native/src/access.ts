@@ -65,7 +65,7 @@ export function wasmAccess(backend: unknown): Access {
   return {
     alloc: (shape) => {
       const out = be.makeOutput(shape, 'float32');
-      if (populate && be.wasm.HEAPU8.length > (populated.get(be.wasm) ?? 0)) populateHeap(be.wasm);
+      populateHeap(be.wasm);
       return out;
     },
     ref: (t) => {
